@@ -162,7 +162,7 @@ fn window_key(w: [char; 3]) -> Trigram {
 /// Calls `emit(key, first_of_word, last_of_word)` for every trigram of `s`, word by word, in
 /// order, duplicates included (PostgreSQL's `generate_trgm_only`).
 fn for_each_trigram(s: &str, word: &mut Vec<char>, mut emit: impl FnMut(Trigram, bool, bool)) {
-    let mut flush = |word: &mut Vec<char>, emit: &mut dyn FnMut(Trigram, bool, bool)| {
+    let flush = |word: &mut Vec<char>, emit: &mut dyn FnMut(Trigram, bool, bool)| {
         let n = word.len();
         if n == 0 {
             return;
