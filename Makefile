@@ -1,0 +1,48 @@
+# CES — the two set-up commands are `make demo` and `make test`; everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+export CARGO_TARGET_DIR ?= $(ROOT)/target
+export PYO3_PYTHON := $(PY)
+export CARGO_TERM_COLOR ?= never
+export CARGO_INCREMENTAL ?= 0
+
+.PHONY: help demo test bench-trigram env lint clean
+
+help:
+	@echo "make demo           run the main job on the embedded default (SQLite)"
+	@echo "make test           every test: Rust, Python, Node, PostgreSQL, SQLite"
+	@echo "make bench-trigram  criterion bench + side-by-side with PostgreSQL similarity()"
+
+# --- environments ------------------------------------------------------------------------
+$(VENV)/.stamp: requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+bindings-node/node_modules/.stamp: bindings-node/package.json bindings-node/package-lock.json
+	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+env: $(VENV)/.stamp bindings-node/node_modules/.stamp
+
+# --- the two commands --------------------------------------------------------------------
+demo:
+	cargo run --release --locked --quiet -p ces-examples --bin demo
+
+test: env
+	scripts/test.sh
+
+# --- benchmarks --------------------------------------------------------------------------
+bench-trigram: $(VENV)/.stamp
+	scripts/bench.sh trigram
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+clean:
+	rm -rf target .venv bindings-node/node_modules .cache
