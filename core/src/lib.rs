@@ -49,9 +49,15 @@
 
 pub mod error;
 pub mod parallel;
+pub mod rng;
 pub mod trgm;
 
 pub use error::{CesError, Result};
 
 /// This library's version, recorded in results that carry a resolver or model version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The README's Rust snippets, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

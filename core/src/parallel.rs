@@ -37,7 +37,12 @@ pub(crate) fn map_pairs<A: Sync, B: Sync, R: Send>(
     #[cfg(feature = "parallel")]
     if enabled() && a.len() > MIN_ROWS_PER_TASK {
         use rayon::prelude::*;
-        return a.par_iter().zip(b.par_iter()).with_min_len(MIN_ROWS_PER_TASK).map(f).collect();
+        return a
+            .par_iter()
+            .zip(b.par_iter())
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .map(f)
+            .collect();
     }
     a.iter().zip(b.iter()).map(f).collect()
 }

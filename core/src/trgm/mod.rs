@@ -93,7 +93,9 @@ impl Trigram {
 
     /// Would `show_trgm` print this key as three characters (ASCII letters, digits or space)?
     pub fn is_printable(self) -> bool {
-        self.bytes().iter().all(|&b| b.is_ascii_alphanumeric() || b == b' ')
+        self.bytes()
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b' ')
     }
 }
 
@@ -104,7 +106,11 @@ impl fmt::Display for Trigram {
             // All three bytes are ASCII, so this is valid UTF-8.
             f.write_str(std::str::from_utf8(&b).unwrap_or("???"))
         } else {
-            write!(f, "0x{:06x}", (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]))
+            write!(
+                f,
+                "0x{:06x}",
+                (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2])
+            )
         }
     }
 }
@@ -123,7 +129,11 @@ const CRC_TABLE: [u32; 256] = {
         let mut r = i as u32;
         let mut k = 0;
         while k < 8 {
-            r = if r & 1 != 0 { (r >> 1) ^ 0xEDB8_8320 } else { r >> 1 };
+            r = if r & 1 != 0 {
+                (r >> 1) ^ 0xEDB8_8320
+            } else {
+                r >> 1
+            };
             k += 1;
         }
         t[i] = r;
@@ -168,7 +178,13 @@ fn for_each_trigram(s: &str, word: &mut Vec<char>, mut emit: impl FnMut(Trigram,
             return;
         }
         // Padded word: "  " + word + " " has n + 3 characters and n + 1 windows.
-        let at = |i: usize| -> char { if i < 2 || i >= n + 2 { ' ' } else { word[i - 2] } };
+        let at = |i: usize| -> char {
+            if i < 2 || i >= n + 2 {
+                ' '
+            } else {
+                word[i - 2]
+            }
+        };
         if word.iter().all(char::is_ascii) {
             for i in 0..=n {
                 let k = Trigram::from_bytes([at(i) as u8, at(i + 1) as u8, at(i + 2) as u8]);
@@ -183,6 +199,30 @@ fn for_each_trigram(s: &str, word: &mut Vec<char>, mut emit: impl FnMut(Trigram,
     };
     word.clear();
     let bytes = s.as_bytes();
+    if s.is_ascii() {
+        // Fast path: words are runs of [A-Za-z0-9], every window is its own 3-byte key.
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i == start {
+                break;
+            }
+            let (mut p0, mut p1) = (b' ', b' ');
+            for (k, &c) in bytes[start..i].iter().enumerate() {
+                let c = c.to_ascii_lowercase();
+                emit(Trigram::from_bytes([p0, p1, c]), k == 0, false);
+                (p0, p1) = (p1, c);
+            }
+            emit(Trigram::from_bytes([p0, p1, b' ']), false, true);
+        }
+        return;
+    }
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -359,7 +399,10 @@ impl TrigramSet {
 /// assert!(ces::trgm::show_trgm("!!!").is_empty());
 /// ```
 pub fn show_trgm(text: &str) -> Vec<String> {
-    TrigramSet::new(text).iter().map(|t| t.to_string()).collect()
+    TrigramSet::new(text)
+        .iter()
+        .map(|t| t.to_string())
+        .collect()
 }
 
 /// `similarity(a, b)`: shared distinct trigrams over the union, as PostgreSQL's `real`.
@@ -425,7 +468,9 @@ fn calc_word_similarity(needle: &str, haystack: &str, strict: bool) -> f32 {
         collect_set(needle, &mut s.word, &mut s.a);
         let seq = &mut s.seq;
         seq.clear();
-        for_each_trigram(haystack, &mut s.word, |k, first, last| seq.push((k, first, last)));
+        for_each_trigram(haystack, &mut s.word, |k, first, last| {
+            seq.push((k, first, last))
+        });
         if seq.is_empty() || s.a.is_empty() {
             return 0.0;
         }
@@ -435,13 +480,23 @@ fn calc_word_similarity(needle: &str, haystack: &str, strict: bool) -> f32 {
         s.distinct.sort_unstable();
         s.distinct.dedup();
         s.index.clear();
-        s.index
-            .extend(seq.iter().map(|e| s.distinct.binary_search(&e.0).unwrap_or(0) as u32));
+        s.index.extend(
+            seq.iter()
+                .map(|e| s.distinct.binary_search(&e.0).unwrap_or(0) as u32),
+        );
         s.found.clear();
-        s.found.extend(s.distinct.iter().map(|k| s.a.binary_search(k).is_ok()));
+        s.found
+            .extend(s.distinct.iter().map(|k| s.a.binary_search(k).is_ok()));
         s.lastpos.clear();
         s.lastpos.resize(s.distinct.len(), -1);
-        iterate_word_similarity(&s.index, &s.found, s.a.len() as i64, seq, &mut s.lastpos, strict)
+        iterate_word_similarity(
+            &s.index,
+            &s.found,
+            s.a.len() as i64,
+            seq,
+            &mut s.lastpos,
+            strict,
+        )
     })
 }
 
@@ -546,7 +601,10 @@ impl Threshold {
     /// Like [`Threshold::new`], naming the argument `field` in the error.
     pub fn for_field(value: f64, field: &str) -> Result<Self> {
         if value.is_nan() || !(0.0..=1.0).contains(&value) {
-            return Err(CesError::InvalidThreshold { field: field.to_owned(), value });
+            return Err(CesError::InvalidThreshold {
+                field: field.to_owned(),
+                value,
+            });
         }
         Ok(Threshold(value))
     }
@@ -592,8 +650,11 @@ pub enum Metric {
 
 impl Metric {
     /// All metrics.
-    pub const ALL: [Metric; 3] =
-        [Metric::Similarity, Metric::WordSimilarity, Metric::StrictWordSimilarity];
+    pub const ALL: [Metric; 3] = [
+        Metric::Similarity,
+        Metric::WordSimilarity,
+        Metric::StrictWordSimilarity,
+    ];
 
     /// The metric's name (`similarity`, `word_similarity`, `strict_word_similarity`).
     pub fn name(self) -> &'static str {
@@ -618,12 +679,16 @@ impl Metric {
 impl std::str::FromStr for Metric {
     type Err = CesError;
     fn from_str(s: &str) -> Result<Self> {
-        Metric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| CesError::InvalidArgument {
-            row: Default::default(),
-            field: "metric".into(),
-            value: format!("{s:?}"),
-            reason: "expected one of similarity, word_similarity, strict_word_similarity".into(),
-        })
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| CesError::InvalidArgument {
+                row: Default::default(),
+                field: "metric".into(),
+                value: format!("{s:?}"),
+                reason: "expected one of similarity, word_similarity, strict_word_similarity"
+                    .into(),
+            })
     }
 }
 
@@ -704,10 +769,28 @@ mod tests {
             ("1.5L", "1,5 L", 0.375, 0.6, 0.5),
             ("1.5L", "15L", 0.2857143, 0.2857143, 0.2857143),
             ("1.5L", "1500ml", 0.09090909, 0.2, 0.09090909),
-            ("Coca Cola 1.5L", "coca-cola", 0.61538464, 0.61538464, 0.61538464),
+            (
+                "Coca Cola 1.5L",
+                "coca-cola",
+                0.61538464,
+                0.61538464,
+                0.61538464,
+            ),
             ("CocaCola", "Coca Cola", 0.7, 0.7, 0.7),
-            ("COKE zero", "Coca-Cola Zero Sugar", 0.3181818, 0.53846157, 0.53846157),
-            ("Alaska Evap", "Alaska Evaporated Filled Milk", 0.36666667, 0.9166667, 0.5833333),
+            (
+                "COKE zero",
+                "Coca-Cola Zero Sugar",
+                0.3181818,
+                0.53846157,
+                0.53846157,
+            ),
+            (
+                "Alaska Evap",
+                "Alaska Evaporated Filled Milk",
+                0.36666667,
+                0.9166667,
+                0.5833333,
+            ),
             ("Café", "Cafe", 0.42857143, 0.6, 0.42857143),
             ("Cafe\u{301}", "Cafe", 1.0, 1.0, 1.0),
             ("Nestlé", "Nestle", 0.5555556, 0.71428573, 0.5555556),
@@ -729,9 +812,21 @@ mod tests {
             ("word", "two words", 0.36363637, 0.8, 0.5714286),
         ];
         for &(a, b, sim, ws, sws) in cases {
-            assert_eq!(similarity(a, b).to_bits(), sim.to_bits(), "similarity({a:?}, {b:?})");
-            assert_eq!(similarity(b, a).to_bits(), sim.to_bits(), "similarity({b:?}, {a:?})");
-            assert_eq!(word_similarity(a, b).to_bits(), ws.to_bits(), "word_similarity({a:?}, {b:?})");
+            assert_eq!(
+                similarity(a, b).to_bits(),
+                sim.to_bits(),
+                "similarity({a:?}, {b:?})"
+            );
+            assert_eq!(
+                similarity(b, a).to_bits(),
+                sim.to_bits(),
+                "similarity({b:?}, {a:?})"
+            );
+            assert_eq!(
+                word_similarity(a, b).to_bits(),
+                ws.to_bits(),
+                "word_similarity({a:?}, {b:?})"
+            );
             assert_eq!(
                 strict_word_similarity(a, b).to_bits(),
                 sws.to_bits(),
@@ -742,15 +837,24 @@ mod tests {
 
     #[test]
     fn greedy_not_exhaustive() {
-        assert_eq!(word_similarity("aba b ", " babaa aa ba ba aaa b"), 0.44444445);
-        assert_eq!(strict_word_similarity("ba a ab ", "aaaaba b  a abaaaab"), 0.41666666);
+        assert_eq!(
+            word_similarity("aba b ", " babaa aa ba ba aaa b"),
+            0.44444445
+        );
+        assert_eq!(
+            strict_word_similarity("ba a ab ", "aaaaba b  a abaaaab"),
+            0.41666666
+        );
         assert_eq!(word_similarity("two words", "word"), 0.4);
     }
 
     #[test]
     fn threshold_boundary() {
         let t = Threshold::new(0.72).unwrap();
-        assert_eq!(similarity("Datu Puti Vinegar 3-in-1", "Datu Puti Vinegar"), 0.72);
+        assert_eq!(
+            similarity("Datu Puti Vinegar 3-in-1", "Datu Puti Vinegar"),
+            0.72
+        );
         assert!(t.accepts(similarity("Datu Puti Vinegar 3-in-1", "Datu Puti Vinegar")));
         assert!(Threshold::new(1.0).is_ok() && Threshold::new(0.0).is_ok());
         for bad in [f64::NAN, -0.0001, 1.0001, f64::INFINITY, f64::NEG_INFINITY] {

@@ -62,7 +62,10 @@ mod tests {
         for c in ['Ⓐ', 'Ⅻ', '٣', '３', 'ก', 'ี', 'ͅ', '日', 'ｃ'] {
             assert!(is_word_char(c), "{c:?} should be a word char");
         }
-        for c in ['😀', '\u{200d}', '©', '®', '™', '№', '°', '²', '½', '\u{a0}', '\u{3000}', '\u{ad}', '\u{200b}', '\u{301}', '\u{94d}', '_', '-'] {
+        for c in [
+            '😀', '\u{200d}', '©', '®', '™', '№', '°', '²', '½', '\u{a0}', '\u{3000}', '\u{ad}',
+            '\u{200b}', '\u{301}', '\u{94d}', '_', '-',
+        ] {
             assert!(!is_word_char(c), "{c:?} should be a separator");
         }
         assert_eq!(to_lower('İ'), 'i');
