@@ -1,40 +1,7 @@
 //! Shared pieces of the benchmarks: a seeded data generator (no dependency on a random-number
 //! crate, so the same seed gives the same data on every machine) and measurement helpers.
 
-/// SplitMix64: a tiny, well-distributed, seedable generator.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// One element of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    /// `true` with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-}
+pub use ces::rng::Rng;
 
 const STEMS: &[&str] = &[
     "coca",
@@ -116,15 +83,15 @@ pub fn product_name(rng: &mut Rng) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(*rng.pick(STEMS));
+        s.push_str(rng.pick::<&str>(STEMS));
     }
     if rng.chance(0.6) {
         s.push(' ');
-        s.push_str(*rng.pick(WORDS));
+        s.push_str(rng.pick::<&str>(WORDS));
     }
     if rng.chance(0.4) {
         s.push(' ');
-        s.push_str(*rng.pick(SIZES));
+        s.push_str(rng.pick::<&str>(SIZES));
     }
     s
 }

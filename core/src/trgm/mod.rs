@@ -537,7 +537,9 @@ fn iterate_word_similarity(
         let mut tmp_count = count;
         let mut tmp_ulen2 = ulen2;
         let prev_lower = lower;
-        for tmp_lower in lower..=upper {
+        // The scan starts at the window start as it was before the scan (C evaluates the
+        // initialiser once); `lower` may move right inside it.
+        for tmp_lower in prev_lower..=upper {
             let tl = tmp_lower as usize;
             if !strict || seq[tl].1 {
                 let smlr_tmp = calc_sml(tmp_count, ulen1, tmp_ulen2);
