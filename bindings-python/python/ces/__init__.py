@@ -1,0 +1,126 @@
+"""CES: the computing core of a marketing-analytics platform, from Python.
+
+This release provides trigram similarity with exactly PostgreSQL 15 ``pg_trgm``'s answers
+(the same float32 values, bit for bit)::
+
+    >>> import ces
+    >>> ces.similarity("Coca Cola", "CocaCola")
+    0.699999988079071
+    >>> ces.similar("Coca Cola", "CocaCola", threshold=0.72)
+    False
+    >>> ces.score_pairs(["Coca Cola", None], ["CocaCola", "x"]).to_pylist()
+    [0.699999988079071, None]
+
+Functions take ``str`` (never ``bytes``: decode first). Batch functions take Arrow string
+columns (pyarrow, polars, pandas, or a plain sequence of ``str``/``None``) and return a
+``pyarrow.Array`` of float32.
+
+Errors raised by the core are subclasses of :class:`CesError` (and of ``ValueError``), one
+per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes. Arguments of
+the wrong type raise ``TypeError`` naming the argument.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional, Union
+
+from . import _ces
+from ._ces import (
+    ERROR_CODES,
+    CesError,
+    InvalidArgumentError,
+    InvalidThresholdError,
+    InvalidUtf8Error,
+    LengthMismatchError,
+    MissingValueError,
+    __version__,
+    show_trgm,
+    show_trgm_text,
+    similar,
+    similarity,
+    similarity_distance,
+    strict_word_similar,
+    strict_word_similarity,
+    word_similar,
+    word_similarity,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from ._ces import _ArrowArrayExportable, _ArrowStreamExportable
+
+    StringColumn = Union[_ArrowArrayExportable, _ArrowStreamExportable, Iterable[Optional[str]]]
+
+#: The metrics of :func:`score_pairs`: pg_trgm's ``%``, ``<%`` and ``<<%`` scores.
+Metric = Literal["similarity", "word_similarity", "strict_word_similarity"]
+
+__all__ = [
+    "ERROR_CODES",
+    "CesError",
+    "InvalidArgumentError",
+    "InvalidThresholdError",
+    "InvalidUtf8Error",
+    "LengthMismatchError",
+    "Metric",
+    "MissingValueError",
+    "__version__",
+    "score_pairs",
+    "show_trgm",
+    "show_trgm_text",
+    "similar",
+    "similarity",
+    "similarity_distance",
+    "strict_word_similar",
+    "strict_word_similarity",
+    "word_similar",
+    "word_similarity",
+]
+
+
+def score_pairs(left: StringColumn, right: StringColumn, metric: Metric = "similarity") -> pa.Array:
+    """Score row ``i`` of ``left`` against row ``i`` of ``right``; a ``pyarrow.Array`` of float32.
+
+    ``left`` and ``right`` are string columns of the same length: anything exposing the Arrow
+    PyCapsule interface (pyarrow ``Array``/``ChunkedArray`` of ``string``, ``large_string``
+    or ``string_view``, polars ``Series``, pandas ``Series``) or a plain sequence of
+    ``str``/``None``. Binary columns are decoded as UTF-8 (invalid bytes raise
+    :class:`InvalidUtf8Error` naming the row).
+
+    ``metric`` is ``"similarity"`` (``%``), ``"word_similarity"`` (``<%``) or
+    ``"strict_word_similarity"`` (``<<%``); for the word similarities ``left`` is the needle.
+    A null on either side gives a null score. The work runs in parallel with the GIL
+    released.
+
+    Raises :class:`LengthMismatchError` if the lengths differ, :class:`InvalidArgumentError`
+    for an unknown metric and ``TypeError`` (naming ``left``/``right``) for a column that
+    does not hold text.
+    """
+    return _ces.score_pairs(_as_arrow(left, "left"), _as_arrow(right, "right"), metric)
+
+
+def _as_arrow(values: Any, name: str) -> Any:
+    """``values`` itself if it speaks the Arrow PyCapsule interface, else ``pyarrow.array(values)``."""
+    if hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__"):
+        return values
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"`{name}` must be a column of strings, not a single {type(values).__name__}")
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise TypeError(
+            f"`{name}` must be an Arrow string column or a sequence of str/None ({exc})"
+        ) from exc
+
+
+def _disable_parallelism_in_child() -> None:
+    # A forked child inherits the parent's memory but not its threads: the core's thread
+    # pool would wait forever for workers that do not exist. Run batches sequentially.
+    _ces._set_parallel(False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_disable_parallelism_in_child)
