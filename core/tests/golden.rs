@@ -126,3 +126,40 @@ fn golden_covers_the_required_categories() {
         .unwrap();
     assert!(longest >= 2000, "longest string has {longest} characters");
 }
+
+/// The brief's table of subtle cases (`tests/fixtures/trgm/subtle.json`, shared with the
+/// Python and Node suites), both argument orders for `similarity`.
+#[test]
+fn subtle_cases() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/trgm/subtle.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30);
+    for c in cases {
+        let (a, b) = (c["a"].as_str().unwrap(), c["b"].as_str().unwrap());
+        let want = |k: &str| c[k].as_f64().unwrap() as f32;
+        assert_eq!(
+            similarity(a, b).to_bits(),
+            want("similarity").to_bits(),
+            "similarity({a:?}, {b:?})"
+        );
+        assert_eq!(
+            similarity(b, a).to_bits(),
+            want("similarity").to_bits(),
+            "similarity({b:?}, {a:?})"
+        );
+        assert_eq!(
+            word_similarity(a, b).to_bits(),
+            want("word_similarity").to_bits(),
+            "word_similarity({a:?}, {b:?})"
+        );
+        assert_eq!(
+            strict_word_similarity(a, b).to_bits(),
+            want("strict_word_similarity").to_bits(),
+            "strict_word_similarity({a:?}, {b:?})"
+        );
+    }
+}
