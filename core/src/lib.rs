@@ -47,6 +47,7 @@
 //! PostgreSQL's own `similarity()` on the same million pairs; figures are kept in
 //! `docs/performance.md`.
 
+pub mod brands;
 pub mod error;
 pub mod parallel;
 pub mod rng;

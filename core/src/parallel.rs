@@ -46,3 +46,13 @@ pub(crate) fn map_pairs<A: Sync, B: Sync, R: Send>(
     }
     a.iter().zip(b.iter()).map(f).collect()
 }
+
+/// `out[i] = f(&items[i])` for every item, in order; parallel above a few items.
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    if enabled() && items.len() > 64 {
+        use rayon::prelude::*;
+        return items.par_iter().with_min_len(32).map(f).collect();
+    }
+    items.iter().map(f).collect()
+}
