@@ -386,10 +386,12 @@ impl Resolver {
             d.candidates = cands.into_iter().take(self.config.top_k).collect();
             return d;
         }
-        let passes = cands.first().is_some_and(|c| {
+        // The winner is the best candidate that reaches its own threshold (an override can
+        // let a lower-ranked brand pass); the others stay as runner-up and candidates.
+        let accepts = |c: &Candidate| {
             Threshold::for_field(c.threshold, "threshold").is_ok_and(|t| t.accepts(c.score))
-        });
-        if !passes {
+        };
+        let Some(win) = cands.iter().position(accepts) else {
             d.reason = Some(match cands.first() {
                 Some(c) => format!(
                     "best score {} is below its threshold {}",
@@ -399,7 +401,10 @@ impl Resolver {
             });
             d.candidates = cands.into_iter().take(self.config.top_k).collect();
             return d;
-        }
+        };
+        let mut cands = cands;
+        let winner = cands.remove(win);
+        cands.insert(0, winner);
         d.method = Method::Fuzzy;
         self.finish(&mut d, &q, cands, false);
         d
