@@ -4,6 +4,7 @@
 //! Everything is generated from a seed with a self-contained generator, so the demo stands
 //! on its own and prints the same table on every machine.
 
+use ces::brands::{AliasRecord, BrandRecord, CatalogSpec, NormalizerSpec};
 pub use ces::rng::Rng;
 
 /// A master brand of the demo catalog: name, category, aliases (alias, alias type).
@@ -148,6 +149,8 @@ pub const CATALOG: &[DemoBrand] = &[
 
 const SIZES: &[&str] = &[
     "1.5L",
+    "1,5 L",
+    "1500ml",
     "330ml",
     "1L",
     "500g",
@@ -157,17 +160,48 @@ const SIZES: &[&str] = &[
     "250 mL",
     "55g",
     "155g",
+    "2.2kg",
+];
+
+/// Words that name no brand and must never resolve automatically (speech-to-text and
+/// store-clerk shorthand, commodities).
+pub const GENERIC_WORDS: &[&str] = &[
+    "softdrinks",
+    "shampoo",
+    "load",
+    "kape",
+    "sabon",
+    "gatas",
+    "yosi",
+    "rice",
+    "bread",
+    "eggs",
+    "sugar",
+];
+
+/// Real brands that are not in the demo catalog (they must stay unresolved).
+pub const UNKNOWN_BRANDS: &[&str] = &[
+    "Zesto",
+    "Boy Bawang",
+    "Chippy",
+    "Fita",
+    "Cheezy",
+    "Magic Flakes",
+    "Hansel",
+    "Ricoa",
+    "Presto",
+    "Jolly",
 ];
 
 /// One line of the messy feed: the raw text and the brand the generator meant (`None` for
-/// generic words that name no brand).
+/// generic words and brands the catalog does not have).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedLine {
     /// Raw brand text as it arrived.
     pub raw: String,
     /// The catalog brand the generator derived it from.
     pub truth: Option<&'static str>,
-    /// How it was made (exact, case, size, typo, alias, generic).
+    /// How it was made: exact, case, size, punctuation, legal, typo, alias, stt, generic, unknown.
     pub kind: &'static str,
 }
 
@@ -188,58 +222,130 @@ fn typo(rng: &mut Rng, s: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// What speech-to-text makes of a name: sound-alike spellings.
+fn stt(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut out = lower
+        .replace("ph", "f")
+        .replace("qu", "kw")
+        .replace("ck", "k")
+        .replace('c', "k")
+        .replace("ee", "i");
+    if out == lower {
+        out = lower.replace('o', "u").replace('e', "i");
+    }
+    out
+}
+
 /// `n` seeded feed lines.
 pub fn feed(seed: u64, n: usize) -> Vec<FeedLine> {
     let mut rng = Rng::new(seed);
-    let generic = [
-        "softdrinks",
-        "shampoo",
-        "load",
-        "kape",
-        "sabon",
-        "RICE",
-        "bread",
-    ];
     (0..n)
         .map(|_| {
             let b = rng.pick(CATALOG);
-            match rng.below(6) {
-                0 => FeedLine {
-                    raw: b.name.to_owned(),
-                    truth: Some(b.name),
-                    kind: "exact",
-                },
-                1 => FeedLine {
-                    raw: b.name.to_uppercase(),
-                    truth: Some(b.name),
-                    kind: "case",
-                },
-                2 => FeedLine {
-                    raw: format!("{} {}", b.name, rng.pick(SIZES)),
-                    truth: Some(b.name),
-                    kind: "size",
-                },
-                3 => FeedLine {
-                    raw: typo(&mut rng, b.name),
-                    truth: Some(b.name),
-                    kind: "typo",
-                },
-                4 => {
+            let line = |raw: String, kind| FeedLine {
+                raw,
+                truth: Some(b.name),
+                kind,
+            };
+            match rng.below(20) {
+                0..=1 => line(b.name.to_owned(), "exact"),
+                2..=3 => line(
+                    if rng.chance(0.5) {
+                        b.name.to_uppercase()
+                    } else {
+                        b.name.to_lowercase()
+                    },
+                    "case",
+                ),
+                4..=6 => line(
+                    format!(
+                        "{} {}",
+                        if rng.chance(0.5) {
+                            b.name.to_uppercase()
+                        } else {
+                            b.name.to_owned()
+                        },
+                        rng.pick(SIZES)
+                    ),
+                    "size",
+                ),
+                7 => line(
+                    b.name
+                        .replace(['-', '!', '\'', '.'], " ")
+                        .replace('&', "and"),
+                    "punctuation",
+                ),
+                8 => line(
+                    format!("{} {}", b.name, rng.pick(&["Inc.", "Corp.", "Co.", "Ltd."])),
+                    "legal",
+                ),
+                9..=11 => line(typo(&mut rng, b.name), "typo"),
+                12..=13 => {
                     let (alias, _) = rng.pick(b.aliases);
-                    FeedLine {
-                        raw: (*alias).to_owned(),
-                        truth: Some(b.name),
-                        kind: "alias",
-                    }
+                    line(
+                        if rng.chance(0.5) {
+                            alias.to_uppercase()
+                        } else {
+                            (*alias).to_owned()
+                        },
+                        "alias",
+                    )
                 }
-                _ => FeedLine {
-                    raw: (*rng.pick(&generic)).to_owned(),
+                14..=15 => line(stt(b.name), "stt"),
+                16..=17 => FeedLine {
+                    raw: (*rng.pick(GENERIC_WORDS)).to_owned(),
                     truth: None,
                     kind: "generic",
+                },
+                _ => FeedLine {
+                    raw: (*rng.pick(UNKNOWN_BRANDS)).to_owned(),
+                    truth: None,
+                    kind: "unknown",
                 },
             }
         })
         .collect()
+}
+
+/// The demo catalog as a [`CatalogSpec`]: brand ids `1..` in [`CATALOG`] order, the aliases
+/// and the generic words, with `normalizer`.
+pub fn catalog_spec(normalizer: NormalizerSpec) -> CatalogSpec {
+    let brands = CATALOG
+        .iter()
+        .enumerate()
+        .map(|(i, b)| BrandRecord {
+            id: i as i64 + 1,
+            name: b.name.into(),
+            threshold: None,
+        })
+        .collect();
+    let aliases = CATALOG
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| {
+            b.aliases.iter().map(move |(alias, kind)| AliasRecord {
+                brand_id: i as i64 + 1,
+                alias: (*alias).into(),
+                alias_type: kind.parse().unwrap_or_default(),
+                threshold: None,
+            })
+        })
+        .collect();
+    CatalogSpec {
+        brands,
+        aliases,
+        generic_words: GENERIC_WORDS.iter().map(|w| (*w).into()).collect(),
+        normalizer,
+    }
+}
+
+/// The brand id [`catalog_spec`] gives the brand named `name`.
+pub fn brand_id(name: &str) -> Option<i64> {
+    CATALOG
+        .iter()
+        .position(|b| b.name == name)
+        .map(|i| i as i64 + 1)
 }
 
 #[cfg(test)]
