@@ -40,11 +40,7 @@ fn pad(s: &str, n: usize) -> String {
 
 fn bar(done: usize, total: usize) {
     let width = 40;
-    let filled = if total == 0 {
-        width
-    } else {
-        done * width / total
-    };
+    let filled = (done * width).checked_div(total).unwrap_or(width);
     eprint!(
         "\r  resolving [{}{}] {done}/{total}",
         "#".repeat(filled),
@@ -153,14 +149,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // 3a. A sample of decisions: one of each kind of line first.
     println!(
-        "{} | {} | {} | {} | {} | {:>9} | {}",
+        "{} | {} | {} | {} | {} |     score | why / truth",
         pad("raw text", 30),
         pad("normalised", 22),
         pad("quantity", 9),
         pad("method/status", 18),
         pad("brand", 22),
-        "score",
-        "why / truth"
     );
     println!("{}", "-".repeat(150));
     let mut shown = std::collections::HashSet::new();
