@@ -7,6 +7,9 @@
 //! * [`trgm`] — trigram similarity with exactly PostgreSQL 15 `pg_trgm`'s answers
 //!   (`show_trgm`, `similarity`, `word_similarity`, `strict_word_similarity`, the threshold
 //!   operators), bit for bit in `f32`, proven against a live server.
+//! * [`brands`] — brand resolution on those scores: a declarative normaliser (with quantity
+//!   extraction), a validated catalog of brands and aliases, an inverted trigram index with
+//!   exact pruning, a decision record for every input, a triage queue and calibration.
 //!
 //! ## Quick start
 //!
