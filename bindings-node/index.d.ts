@@ -10,6 +10,393 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A validated, normalised brand catalog. Build it once and share it between resolvers.
+ *
+ * ```js
+ * const catalog = new Catalog({
+ *   brands: [{ id: 1, name: 'Coca-Cola' }, { id: 2, name: 'Datu Puti Vinegar' }],
+ *   aliases: [{ brandId: 1, alias: 'Coke' }],
+ *   genericWords: ['softdrinks'],
+ * })
+ * ```
+ *
+ * Throws `invalid_argument` naming the row and field: a duplicate brand id, a blank name,
+ * an alias to a missing brand, a threshold outside [0, 1], an id that is not a safe
+ * integer, an unknown alias type or normaliser step.
+ */
+export declare class Catalog {
+  /** Validates and normalises `spec`. */
+  constructor(spec: CatalogSpec)
+  /**
+   * A stable 16-hex-digit fingerprint of the catalog's content and normaliser, recorded in
+   * every decision.
+   */
+  get fingerprint(): string
+  /** Number of brands. */
+  get brandCount(): number
+  /** Number of matchable texts: brand names and distinct aliases (after normalisation). */
+  get entryCount(): number
+}
+
+/**
+ * Resolves brand text against a catalog: exact name, then exact alias (after the catalog's
+ * normaliser), then fuzzy pg_trgm scoring, with a `Decision` for every input.
+ *
+ * ```js
+ * const resolver = new Resolver(catalog, { threshold: 0.72 })
+ * resolver.resolve('COCA COLA 1.5L') // { status: 'resolved', method: 'exact', brandId: 1, … }
+ * ```
+ *
+ * Throws `invalid_threshold` for a threshold or suggestion threshold outside [0, 1],
+ * `invalid_argument` for an unknown metric, an ambiguity margin outside [0, 1] or a `topK`
+ * that is not a whole number >= 1.
+ */
+export declare class Resolver {
+  /** Builds the resolver's trigram index over `catalog` and validates `options`. */
+  constructor(catalog: Catalog, options?: ResolverOptions | undefined | null)
+  /** The effective settings (defaults filled in). */
+  get config(): ResolverConfig
+  /**
+   * The decision for one text.
+   *
+   * Throws `invalid_utf8` for a `Buffer` that is not valid UTF-8.
+   */
+  resolve(text: string | Buffer): Decision
+  /**
+   * A decision for every text, in order (in parallel for large batches; the result does
+   * not depend on it). A `null` or `undefined` row gets status `'unresolved'` and reason
+   * `'null input'`. Blocks the event loop: prefer `resolveBatch` for big inputs.
+   *
+   * Throws `invalid_utf8` (naming the row) for a `Buffer` that is not valid UTF-8.
+   */
+  resolveBatchSync(texts: Array<string | Buffer | null | undefined>): Array<Decision>
+  /**
+   * `resolveBatchSync` on the libuv thread pool, as a `Promise`. The texts are copied
+   * before the call returns.
+   *
+   * Rejects with `invalid_utf8` as `resolveBatchSync` throws it.
+   */
+  resolveBatch(texts: Array<string | Buffer | null | undefined>): Promise<Array<Decision>>
+  /**
+   * The decisions of `resolveBatchSync` as columns (typed arrays and string arrays, one
+   * entry per text): much cheaper than an object per row for large batches.
+   *
+   * Throws `invalid_utf8` (naming the row) for a `Buffer` that is not valid UTF-8.
+   */
+  resolveColumnsSync(texts: Array<string | Buffer | null | undefined>): DecisionColumns
+  /**
+   * `resolveColumnsSync` on the libuv thread pool, as a `Promise`.
+   *
+   * Rejects with `invalid_utf8` as `resolveColumnsSync` throws it.
+   */
+  resolveColumns(texts: Array<string | Buffer | null | undefined>): Promise<DecisionColumns>
+}
+
+/**
+ * Unresolved and ambiguous inputs grouped by normalised form, for a person to map (which
+ * yields an alias) or ignore. Recording the same decisions again only raises counts and
+ * `lastSeen`.
+ *
+ * ```js
+ * const queue = new TriageQueue()
+ * queue.record(resolver.resolve('kopico'), Date.now())
+ * queue.accept('kopico', 7) // { brandId: 7, alias: 'kopico', aliasType: 'variant' }
+ * ```
+ */
+export declare class TriageQueue {
+  /** An empty queue. */
+  constructor()
+  /**
+   * Adds a decision seen at `seenAt` (a safe integer on the caller's clock). Resolved
+   * decisions and inputs without text are not queued. Returns whether it was queued.
+   *
+   * Throws `invalid_argument` for a status, alias type or brand id that no decision has,
+   * or a `seenAt` that is not a safe integer.
+   */
+  record(decision: RecordedDecision, seenAt: number): boolean
+  /** Every item, most frequent first (then by normalised form). */
+  items(): Array<TriageItem>
+  /** Open items only, most frequent first. */
+  open(): Array<TriageItem>
+  /** The item for a normalised form, or `null`. */
+  get(normalized: string): TriageItem | null
+  /** Number of items. */
+  get length(): number
+  /**
+   * Maps the item to `brandId` and returns the alias to add to the catalog (the normalised
+   * form, type `'variant'`). Accepting again for the same brand returns the same alias.
+   *
+   * Throws `invalid_argument` when the form is not queued, is already mapped to another
+   * brand, or `brandId` is not a safe integer.
+   */
+  accept(normalized: string, brandId: number): AliasRecord
+  /**
+   * Marks the item ignored (never asked again).
+   *
+   * Throws `invalid_argument` when the form is not queued.
+   */
+  reject(normalized: string): void
+}
+
+/** An alias of a brand. `TriageQueue.accept` returns one, ready to add to a new catalog. */
+export interface AliasRecord {
+  /**
+   * The brand it points to (a safe integer). The same alias text may point to several
+   * brands; it then resolves as `ambiguous`.
+   */
+  brandId: number
+  /** The alias text. */
+  alias: string
+  /**
+   * How it relates to the brand (default `'variant'`). The order of the names is the
+   * tie-break priority.
+   */
+  aliasType?: 'canonical' | 'variant' | 'full_name' | 'uppercase' | 'abbreviation' | 'ticker' | 'misspelling' | 'phonetic'
+  /**
+   * A threshold in [0, 1] for fuzzy matches of this alias, overriding the brand's and the
+   * resolver's.
+   */
+  threshold?: number | null
+}
+
+/** A master brand. */
+export interface BrandRecord {
+  /** The brand's id (the database key): a safe integer. */
+  id: number
+  /** The canonical name. */
+  name: string
+  /** A threshold in [0, 1] for this brand's fuzzy matches, overriding the resolver's. */
+  threshold?: number | null
+}
+
+/**
+ * Sweeps thresholds 0.00 … 1.00 over labelled scores (`scores[i]` is a match when
+ * `labels[i]`), comparing as PostgreSQL does (`score >= threshold` in double precision).
+ * Numbers are rounded to float32 first, like every pg_trgm score; a `NaN` score (no score)
+ * is never a predicted match.
+ *
+ * Throws `length_mismatch` when `scores` and `labels` differ in length.
+ */
+export declare function calibrate(scores: Float32Array | Array<number>, labels: Array<boolean>): CalibrationReport
+
+/** The sweep and the threshold that maximises F1. */
+export interface CalibrationReport {
+  /** One row per threshold 0.00, 0.01, …, 1.00. */
+  rows: Array<CalibrationRow>
+  /**
+   * Index into `rows` of the best F1 (ties: the highest threshold), `null` if no F1 is
+   * defined.
+   */
+  best: number | null
+}
+
+/** Precision, recall and F1 at one threshold. */
+export interface CalibrationRow {
+  /** The threshold (`score >= threshold` counts as a predicted match). */
+  threshold: number
+  /** Labelled matches predicted as matches. */
+  truePositives: number
+  /** Labelled non-matches predicted as matches. */
+  falsePositives: number
+  /** Labelled matches predicted as non-matches. */
+  falseNegatives: number
+  /** `tp / (tp + fp)`; `null` when nothing is predicted. */
+  precision: number | null
+  /** `tp / (tp + fn)`; `null` without labelled matches. */
+  recall: number | null
+  /** Harmonic mean of precision and recall; `null` when either is undefined or both are 0. */
+  f1: number | null
+}
+
+/** A candidate brand with its best-scoring catalog text. */
+export interface Candidate {
+  /** Brand id. */
+  brandId: number
+  /** Brand name. */
+  brandName: string
+  /** The catalog text that scored (the name or an alias), as loaded. */
+  matchedText: string
+  /** Its alias type (`'canonical'` for the name). */
+  aliasType: 'canonical' | 'variant' | 'full_name' | 'uppercase' | 'abbreviation' | 'ticker' | 'misspelling' | 'phonetic'
+  /** The score, a float32 widened to a number (1 for exact and alias matches). */
+  score: number
+  /** The threshold this candidate had to reach. */
+  threshold: number
+}
+
+/** Everything a catalog is built from. */
+export interface CatalogSpec {
+  /** Master brands. */
+  brands: Array<BrandRecord>
+  /** Aliases. */
+  aliases?: Array<AliasRecord>
+  /**
+   * Words that must never resolve automatically (`softdrinks`, `shampoo`, commodity words):
+   * an input whose normalised text is one of them is `unresolved`, with suggestions.
+   */
+  genericWords?: Array<string>
+  /**
+   * The normaliser applied to catalog texts and to every input: `'default'` (omitted),
+   * `'pg_trgm'` (no step: texts are scored as written), or step names in order.
+   */
+  normalizer?: 'default' | 'pg_trgm' | Array<'nfc' | 'nfkc' | 'lowercase' | 'fold_accents' | 'ampersand' | 'dotted_initials' | 'legal_forms' | 'quantities' | 'punctuation' | 'whitespace'>
+}
+
+/** Everything the resolver decided about one input, and why. */
+export interface Decision {
+  /** The raw input, never altered (`''` for a null batch row). */
+  input: string
+  /** The input after the catalog's normaliser. */
+  normalized: string
+  /** Quantities pulled out of the input. */
+  quantities: Array<Quantity>
+  /** Which rule decided. */
+  method: 'exact' | 'alias' | 'fuzzy' | 'none'
+  /** The outcome. */
+  status: 'resolved' | 'ambiguous' | 'unresolved'
+  /** The chosen brand (`resolved`), or the leading one (`ambiguous`). */
+  brandId: number | null
+  /** Its name. */
+  brandName: string | null
+  /** The catalog text that matched. */
+  matchedText: string | null
+  /** The winning score (a float32 widened to a number). */
+  score: number | null
+  /** The best other brand. */
+  runnerUp: Candidate | null
+  /** `score - runnerUp.score`, computed in float32. */
+  margin: number | null
+  /** The threshold applied to the winner (its override, else the resolver's). */
+  threshold: number
+  /** Up to `topK` candidate brands, best first (score, then alias priority, then id). */
+  candidates: Array<Candidate>
+  /** Trigrams shared by the normalised input and the matched text (`showTrgm` form). */
+  sharedTrigrams: Array<string>
+  /** Trigrams of the normalised input missing from the matched text. */
+  missingTrigrams: Array<string>
+  /** Why the decision is not `resolved` (or which tie-break fired), for people. */
+  reason: string | null
+  /** The resolver's version (changes whenever decisions could change). */
+  resolverVersion: string
+  /** The catalog's fingerprint. */
+  catalogFingerprint: string
+}
+
+/** A batch's decisions as columns, for large batches (no object per row). */
+export interface DecisionColumns {
+  /** `brandId` of each decision; `NaN` where it is null. */
+  brandId: Float64Array
+  /** `score` of each decision (float32); `NaN` where it is null. */
+  score: Float32Array
+  /** `status` of each decision. */
+  status: Array<'resolved' | 'ambiguous' | 'unresolved'>
+  /** `method` of each decision. */
+  method: Array<'exact' | 'alias' | 'fuzzy' | 'none'>
+  /** `normalized` of each decision. */
+  normalized: Array<string>
+}
+
+/**
+ * Runs a normaliser over `text`: `'default'` (when omitted), `'pg_trgm'` (no step) or step
+ * names in order.
+ *
+ * ```js
+ * normalize('COCA-COLA Company 1,5 L') // { text: 'coca cola', quantities: [{ raw: '1,5 L', canonicalValue: 1500, … }] }
+ * ```
+ *
+ * Throws `invalid_argument` for an unknown or repeated step, `invalid_utf8` for a `Buffer`
+ * that is not valid UTF-8.
+ */
+export declare function normalize(text: string | Buffer, normalizer?: 'default' | 'pg_trgm' | Array<'nfc' | 'nfkc' | 'lowercase' | 'fold_accents' | 'ampersand' | 'dotted_initials' | 'legal_forms' | 'quantities' | 'punctuation' | 'whitespace'>): Normalized
+
+/** What the normaliser made of a text. */
+export interface Normalized {
+  /** The normalised text that is matched. */
+  text: string
+  /** Quantities pulled out of the text (empty unless the `quantities` step ran). */
+  quantities: Array<Quantity>
+}
+
+/** A size, volume, weight or pack count found in brand text. */
+export interface Quantity {
+  /** The text it was read from (`1,5 L`, `6x330ml`, `(Pack of 12)`). */
+  raw: string
+  /** The number as written (for `6x330ml` the unit size, 330). */
+  value: number
+  /** The unit as written, lower-cased (`l`, `ml`, `oz`, `pack`). */
+  unit: string
+  /** `value` in the canonical unit. */
+  canonicalValue: number
+  /** Volume in ml, weight in g, packs as a count. */
+  canonicalUnit: 'ml' | 'g' | 'count'
+  /** How many units a pack holds (6 for `6x330ml`). */
+  packCount: number | null
+}
+
+/** The parts of a `Decision` the triage queue reads: every `Decision` is one. */
+export interface RecordedDecision {
+  /** The raw input. */
+  input: string
+  /** The normalised input (the queue's key). */
+  normalized: string
+  /** The outcome (resolved decisions are not queued). */
+  status: 'resolved' | 'ambiguous' | 'unresolved'
+  /** The candidates, kept as suggestions. */
+  candidates: Array<Candidate>
+}
+
+/** A resolver's effective settings. */
+export interface ResolverConfig {
+  /** Fuzzy threshold. */
+  threshold: number
+  /** The fuzzy score. */
+  metric: 'similarity' | 'word_similarity' | 'strict_word_similarity'
+  /** Ambiguity margin (`null`: never ambiguous by margin). */
+  ambiguityMargin: number | null
+  /** Candidates kept per decision. */
+  topK: number
+  /** Suggestion threshold (`null`: passing candidates only). */
+  suggestionThreshold: number | null
+  /** Whether generic words stay unresolved. */
+  blockGenericWords: boolean
+}
+
+/** Resolver settings; every one is optional. */
+export interface ResolverOptions {
+  /**
+   * Fuzzy threshold in [0, 1] (`score >= threshold`), unless a brand or alias overrides
+   * it. Default 0.72.
+   */
+  threshold?: number
+  /**
+   * The fuzzy score. `'word_similarity'` scores the input as the needle in each catalog
+   * text (good for abbreviations such as `Alaska Evap`). Default `'similarity'`.
+   */
+  metric?: 'similarity' | 'word_similarity' | 'strict_word_similarity'
+  /**
+   * A runner-up brand within this margin of the best makes the decision `ambiguous`;
+   * `null`: never. Default 0.02.
+   */
+  ambiguityMargin?: number | null
+  /** How many candidate brands each decision keeps (a whole number >= 1). Default 3. */
+  topK?: number
+  /**
+   * Candidates scoring at least this (but below the threshold) are kept as suggestions;
+   * `null` keeps only passing candidates (fastest). Default 0.3.
+   */
+  suggestionThreshold?: number | null
+  /** Do generic words stay unresolved? Default true. */
+  blockGenericWords?: boolean
+  /**
+   * Start from the settings that reproduce the classic SQL `WHERE name % $1 ORDER BY
+   * similarity DESC, id LIMIT 1` (no ambiguity margin, `topK` 1, no suggestions, generic
+   * words not blocked); the other options given still apply on top. Use it with a catalog
+   * built with `normalizer: 'pg_trgm'`.
+   */
+  pgTrgmCompatible?: boolean
+}
+
+/**
  * `scorePairsSync` on the libuv thread pool: the same scores (nulls give `NaN`), delivered
  * as a `Promise<Float32Array>`. The inputs are copied before the call returns, so they may
  * be changed while the promise is pending.
@@ -98,6 +485,28 @@ export declare function strictWordSimilar(needle: string | Buffer, haystack: str
  * Throws `invalid_utf8` for a `Buffer` that is not valid UTF-8.
  */
 export declare function strictWordSimilarity(needle: string | Buffer, haystack: string | Buffer): number
+
+/** One distinct normalised input awaiting a person. */
+export interface TriageItem {
+  /** The normalised form (the key). */
+  normalized: string
+  /** How often it was seen. */
+  count: number
+  /** First time seen (the caller's clock, e.g. epoch seconds). */
+  firstSeen: number
+  /** Last time seen. */
+  lastSeen: number
+  /** Up to three raw inputs, as first seen. */
+  samples: Array<string>
+  /** The resolver's verdict when last seen. */
+  lastStatus: 'ambiguous' | 'unresolved'
+  /** Best suggestions (one per brand, best score kept), best first; at most five. */
+  suggestions: Array<Candidate>
+  /** Where the item stands. */
+  status: 'open' | 'mapped' | 'ignored'
+  /** The brand it was mapped to. */
+  mappedBrandId: number | null
+}
 
 /**
  * `needle <% haystack`: `wordSimilarity(needle, haystack) >= threshold` (default 0.72).

@@ -835,6 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Catalog = nativeBinding.Catalog
+module.exports.Resolver = nativeBinding.Resolver
+module.exports.TriageQueue = nativeBinding.TriageQueue
+module.exports.calibrate = nativeBinding.calibrate
+module.exports.normalize = nativeBinding.normalize
 module.exports.scorePairs = nativeBinding.scorePairs
 module.exports.scorePairsSync = nativeBinding.scorePairsSync
 module.exports.showTrgm = nativeBinding.showTrgm

@@ -7,6 +7,7 @@
 //! `status`, which may be any string.
 
 use ces::CesError;
+use ces::error::Row;
 use napi::bindgen_prelude::{Env, JsError, Status};
 
 /// The result of a synchronous function: an `Err` is thrown as an `Error` whose `code` is
@@ -26,6 +27,18 @@ pub(crate) fn to_js(err: CesError) -> napi::Error<&'static str> {
 /// object unchanged, so the code survives.
 pub(crate) fn rejection(env: Env, err: CesError) -> napi::Error {
     napi::Error::from(JsError::from(to_js(err)).into_unknown(env))
+}
+
+/// An `invalid_argument` error for a check only the binding can make (a JavaScript number
+/// that must be a safe integer, an unknown normaliser name), worded like the core's own:
+/// ``row 2: invalid value for `brands.id`: 1.5 (…)``.
+pub(crate) fn invalid(row: Option<usize>, field: &str, value: String, reason: &str) -> CesError {
+    CesError::InvalidArgument {
+        row: Row(row.map(|r| r as u64)),
+        field: field.to_owned(),
+        value,
+        reason: reason.to_owned(),
+    }
 }
 
 /// A Rust panic caught before it could cross the Node-API boundary (a bug, never user input).

@@ -5,7 +5,11 @@
 //! JavaScript `Error`s whose `code` is the core's stable code (see [`error`]). The batch
 //! scorer comes twice, as `scorePairs` (a `Promise`, computed on the libuv thread pool) and
 //! `scorePairsSync`, both running the same [`ScorePairs`] computation.
+//!
+//! Brand resolution (`Catalog`, `Resolver`, `TriageQueue`, `normalize`, `calibrate`) is in
+//! [`brands`].
 
+pub mod brands;
 mod error;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,7 +23,10 @@ use napi_derive::napi;
 use crate::error::to_js;
 
 /// The text of an argument: a string as is, a `Buffer` decoded as UTF-8.
-fn text<'a>(value: &'a Either<String, BufferSlice<'_>>, field: &str) -> error::Result<&'a str> {
+pub(crate) fn text<'a>(
+    value: &'a Either<String, BufferSlice<'_>>,
+    field: &str,
+) -> error::Result<&'a str> {
     match value {
         Either::A(s) => Ok(s),
         Either::B(bytes) => CesError::utf8(bytes, field, None).map_err(to_js),
@@ -165,13 +172,13 @@ pub fn strict_word_similar(
 }
 
 /// One batch cell, copied out of JavaScript so it can be scored on another thread.
-enum Cell {
+pub(crate) enum Cell {
     Str(String),
     Bytes(Vec<u8>),
 }
 
 impl Cell {
-    fn copy(value: Option<Either<String, BufferSlice<'_>>>) -> Option<Cell> {
+    pub(crate) fn copy(value: Option<Either<String, BufferSlice<'_>>>) -> Option<Cell> {
         value.map(|v| match v {
             Either::A(s) => Cell::Str(s),
             Either::B(b) => Cell::Bytes(b.to_vec()),
@@ -179,7 +186,10 @@ impl Cell {
     }
 
     /// The texts of a column, `None` for nulls; `invalid_utf8` names the first bad row.
-    fn decode<'a>(column: &'a [Option<Cell>], field: &str) -> ces::Result<Vec<Option<&'a str>>> {
+    pub(crate) fn decode<'a>(
+        column: &'a [Option<Cell>],
+        field: &str,
+    ) -> ces::Result<Vec<Option<&'a str>>> {
         let one = |(row, cell): (usize, &'a Option<Cell>)| match cell {
             None => Ok(None),
             Some(Cell::Str(s)) => Ok(Some(s.as_str())),
