@@ -6,8 +6,11 @@
     allow(unused_variables)
 )]
 
+use ces::brands::{CatalogSpec, Decision, NormalizerSpec, Resolver, TriageStatus};
+
 use crate::error::{Backend, Error, Result, redact_url};
 use crate::model::{Brand, NewAlias, NewBrand};
+use crate::resolution::{DriveSku, ResolutionSummary, StagedSku, TriageRecord};
 
 /// A pool of connections to a PostgreSQL or SQLite database, with the brand master
 /// repository on top. Cheap to clone (clones share the pool).
@@ -288,6 +291,233 @@ impl Database {
         dispatch!(self, p => backend::list_brands(p).await)
     }
 
+    /// The resolver's catalog, read from the master tables in one snapshot: the **active**
+    /// brands (with their `similarity_threshold`), the aliases of active brands (types
+    /// mapped to [`ces::brands::AliasType`] by name, thresholds kept), and every generic
+    /// word; ids are the database ids, rows in id order (words in text order). `normalizer`
+    /// becomes the catalog's normaliser.
+    ///
+    /// Thresholds are stored as `real`; each is read back as the shortest decimal naming the
+    /// stored value (a stored 0.72 is `0.72`, not `0.7200000286102295`). An alias with an
+    /// `alias_type` the core does not know (tables written by other tools) is
+    /// [`Error::UnexpectedValue`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::brands::{Catalog, NormalizerSpec};
+    /// use ces_sql::{AliasType, BrandStatus, Database, NewAlias, NewBrand};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let ids = db
+    ///     .upsert_brands(&[
+    ///         NewBrand { similarity_threshold: Some(0.8), ..NewBrand::new("Coca-Cola") },
+    ///         NewBrand { status: BrandStatus::Inactive, ..NewBrand::new("Tab") },
+    ///     ])
+    ///     .await?;
+    /// db.upsert_alias(&NewAlias::new(ids[0], "Coke", AliasType::Variant)).await?;
+    /// db.upsert_generic_words(&["softdrinks"]).await?;
+    ///
+    /// let spec = db.load_catalog(NormalizerSpec::default()).await?;
+    /// assert_eq!(spec.brands.len(), 1); // Tab is inactive
+    /// assert_eq!((spec.brands[0].id, spec.brands[0].threshold), (ids[0], Some(0.8)));
+    /// assert_eq!(spec.aliases[0].alias_type, ces::brands::AliasType::Variant);
+    /// assert_eq!(spec.generic_words, ["softdrinks"]);
+    /// let catalog = Catalog::new(spec).expect("a valid catalog");
+    /// assert_eq!(catalog.entries().len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_catalog(&self, normalizer: NormalizerSpec) -> Result<CatalogSpec> {
+        dispatch!(self, p => backend::resolution::load_catalog(p, normalizer).await)
+    }
+
+    /// Adds words to `masterdata.generic_words` (words that never resolve automatically;
+    /// the catalog normalises them). Words already there are left alone. Returns how many
+    /// were new. One transaction; a blank word is [`Error::InvalidValue`] naming its row.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert_eq!(db.upsert_generic_words(&["shampoo", "softdrinks"]).await?, 2);
+    /// assert_eq!(db.upsert_generic_words(&["shampoo", "load"]).await?, 1);
+    /// let err = db.upsert_generic_words(&["soap", " "]).await.unwrap_err();
+    /// assert_eq!((err.code(), err.row(), err.field()), ("invalid_value", Some(1), Some("word")));
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_generic_words(&self, words: &[&str]) -> Result<u64> {
+        dispatch!(self, p => backend::resolution::upsert_generic_words(p, words).await)
+    }
+
+    /// Inserts or updates rows of `staging.drive_skus` by `sku` (raw columns only) and
+    /// returns how many were inserted or changed (an identical row is left untouched).
+    /// When a row's raw `brand` changes, its resolution columns are cleared, so the next
+    /// run resolves it again. One transaction; errors name the row.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces_sql::{Database, DriveSku};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let rows = [DriveSku { price: Some(45.5), ..DriveSku::new("SKU-1", "COKE 1.5L") }];
+    /// assert_eq!(db.upsert_drive_skus(&rows).await?, 1);
+    /// assert_eq!(db.upsert_drive_skus(&rows).await?, 0); // unchanged
+    /// assert_eq!(db.list_drive_skus().await?[0].price, Some(45.5));
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_drive_skus(&self, rows: &[DriveSku]) -> Result<u64> {
+        dispatch!(self, p => backend::resolution::upsert_drive_skus(p, rows).await)
+    }
+
+    /// Every row of `staging.drive_skus` with its resolution, by `sku`.
+    pub async fn list_drive_skus(&self) -> Result<Vec<StagedSku>> {
+        dispatch!(self, p => backend::resolution::list_drive_skus(p).await)
+    }
+
+    /// Resolves the raw `brand` of every `staging.drive_skus` row that run `run_id` has not
+    /// resolved yet (`resolution_run_id` null or another run), with `resolver` (build it from
+    /// [`Database::load_catalog`]), and writes everything in **one transaction**:
+    ///
+    /// 1. one `ops.brand_resolution_log` row per staging row (bulk; `source_table` is the
+    ///    staging table's name, `source_row_id` the SKU);
+    /// 2. the triage queue: every unresolved or ambiguous normalised input is added, or its
+    ///    occurrences raised, `last_seen` moved, samples and suggestions merged (an `ignored`
+    ///    or `mapped` item keeps its status);
+    /// 3. the staging rows' `resolved_brand_id` (only for `resolved`; an ambiguous row names
+    ///    no brand), `resolution_status`, `resolution_score`, `resolved_at` and
+    ///    `resolution_run_id`. The raw `brand` is never written; a NULL brand resolves as the
+    ///    empty text (`unresolved`, reason "empty input").
+    ///
+    /// Running the same `run_id` again finds no row and writes nothing (the log's unique
+    /// `(run_id, source_table, source_row_id)` would refuse duplicates anyway). A new
+    /// `run_id` resolves every row again, for example after the catalog changed, and counts
+    /// the unknown ones in the triage queue again. The rows are read inside the transaction
+    /// and locked (`for update`; SQLite: the write lock), so concurrent runs serialise.
+    ///
+    /// Resolution is CPU work done on the calling task (in parallel on rayon's pool);
+    /// `progress(done, total)` is called after each chunk of 4096 inputs.
+    ///
+    /// Any error rolls everything back: no log row, no triage change, no staging change. A
+    /// decision naming a brand deleted since the catalog was loaded is
+    /// [`Error::StaleCatalog`], naming the first such SKU.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use std::sync::Arc;
+    /// use ces::brands::{Catalog, NormalizerSpec, Resolver, ResolverConfig, Status};
+    /// use ces_sql::{AliasType, Database, DriveSku, NewAlias, NewBrand};
+    ///
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let coke = db.upsert_brand(&NewBrand::new("Coca-Cola")).await?;
+    /// db.upsert_alias(&NewAlias::new(coke, "Coke", AliasType::Variant)).await?;
+    /// db.upsert_drive_skus(&[
+    ///     DriveSku::new("SKU-1", "COCA COLA 1.5L"),
+    ///     DriveSku::new("SKU-2", "coke"),
+    ///     DriveSku::new("SKU-3", "Zesto"),
+    /// ])
+    /// .await?;
+    ///
+    /// let catalog = Catalog::new(db.load_catalog(NormalizerSpec::default()).await?).unwrap();
+    /// let resolver = Resolver::new(Arc::new(catalog), ResolverConfig::default()).unwrap();
+    /// let summary = db.resolve_staging_skus(&resolver, "run-1", None).await?;
+    /// assert_eq!((summary.rows, summary.resolved, summary.unresolved), (3, 2, 1));
+    /// assert_eq!((summary.logged, summary.triaged), (3, 1));
+    ///
+    /// let rows = db.list_drive_skus().await?;
+    /// assert_eq!(rows[0].brand.as_deref(), Some("COCA COLA 1.5L")); // raw text kept
+    /// assert_eq!((rows[0].resolved_brand_id, rows[0].resolution_status), (Some(coke), Some(Status::Resolved)));
+    /// assert_eq!(rows[2].resolution_status, Some(Status::Unresolved));
+    /// assert_eq!(db.triage_items(None).await?[0].normalized, "zesto");
+    ///
+    /// // The same run again: nothing to do, nothing written.
+    /// assert_eq!(db.resolve_staging_skus(&resolver, "run-1", None).await?.rows, 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn resolve_staging_skus(
+        &self,
+        resolver: &Resolver,
+        run_id: &str,
+        progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+    ) -> Result<ResolutionSummary> {
+        dispatch!(self, p => backend::resolution::resolve_staging_skus(p, resolver, run_id, progress).await)
+    }
+
+    /// Appends decisions to `ops.brand_resolution_log`, one row per `(source_row_id,
+    /// decision)`, in one transaction (PostgreSQL: one `insert … select from unnest(…)` per
+    /// 10 000 rows; SQLite: multi-row inserts of 500). Rows whose `(run_id, source_table,
+    /// source_row_id)` is already logged are skipped (`on conflict do nothing`), so writing
+    /// the same batch twice changes nothing; within a batch the first of a repeated
+    /// `source_row_id` wins. Returns how many rows were inserted.
+    ///
+    /// Blank `run_id`, `source_table` or `source_row_id`, scores outside `[0, 1]` and (on
+    /// PostgreSQL) texts containing NUL are [`Error::InvalidValue`] naming the row and
+    /// field, before anything is written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use std::sync::Arc;
+    /// use ces::brands::{BrandRecord, Catalog, CatalogSpec, Resolver, ResolverConfig};
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let catalog = Catalog::new(CatalogSpec {
+    ///     brands: vec![BrandRecord { id: 1, name: "Kopiko".into(), threshold: None }],
+    ///     ..Default::default()
+    /// })
+    /// .unwrap();
+    /// let r = Resolver::new(Arc::new(catalog), ResolverConfig::default()).unwrap();
+    /// let rows = vec![("order-1/line-1", r.resolve("KOPIKO")), ("order-1/line-2", r.resolve("kopico"))];
+    /// assert_eq!(db.write_resolution_log("import-7", "sales.lines", &rows).await?, 2);
+    /// assert_eq!(db.write_resolution_log("import-7", "sales.lines", &rows).await?, 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_resolution_log<S: AsRef<str> + Sync>(
+        &self,
+        run_id: &str,
+        source_table: &str,
+        rows: &[(S, Decision)],
+    ) -> Result<u64> {
+        dispatch!(self, p => backend::resolution::write_resolution_log(p, run_id, source_table, rows).await)
+    }
+
+    /// The triage queue, or only the items with `status`, most frequent first (then by
+    /// normalised form).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::brands::TriageStatus;
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.triage_items(Some(TriageStatus::Open)).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn triage_items(&self, status: Option<TriageStatus>) -> Result<Vec<TriageRecord>> {
+        dispatch!(self, p => backend::resolution::triage_items(p, status).await)
+    }
+
+    /// Maps the triage item `normalized` to `brand_id`, in one transaction: finds the alias
+    /// `(brand_id, normalized)` or creates it (type `variant`, confidence 1, through the same
+    /// statement as [`Database::upsert_alias`]; an existing alias is not modified), and marks
+    /// the item `mapped`. Returns the alias id. Idempotent: accepting again for the same
+    /// brand returns the same id and changes nothing (`updated_at` included).
+    ///
+    /// Errors: [`Error::NotFound`] (not in the queue), [`Error::InvalidValue`] on
+    /// `brand_id` (already mapped to another brand: reject it first),
+    /// [`Error::UnknownBrand`] (no such brand). Reload the catalog to resolve with the new
+    /// alias.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let err = db.accept_triage("kopico", 1).await.unwrap_err();
+    /// assert_eq!(err.code(), "not_found");
+    /// assert_eq!(err.to_string(), "no ops_brand_triage row with `normalized` = \"kopico\"");
+    /// # Ok(()) }
+    /// ```
+    pub async fn accept_triage(&self, normalized: &str, brand_id: i64) -> Result<i64> {
+        dispatch!(self, p => backend::resolution::accept_triage(p, normalized, brand_id).await)
+    }
+
+    /// Marks the triage item `normalized` `ignored` (not a brand; never proposed again) and
+    /// clears its mapping. An alias created by an earlier accept stays in the master data.
+    /// Idempotent; an item not in the queue is [`Error::NotFound`].
+    pub async fn reject_triage(&self, normalized: &str) -> Result<()> {
+        dispatch!(self, p => backend::resolution::reject_triage(p, normalized).await)
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         dispatch!(self, p => p.close().await)
@@ -297,7 +527,13 @@ impl Database {
 /// Every future of the public API can be spawned on a multi-threaded runtime.
 #[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 #[allow(dead_code, clippy::let_underscore_future)]
-fn futures_are_send(db: &Database, b: &NewBrand, a: &NewAlias, pool: &sqlx::PgPool) {
+fn futures_are_send(
+    db: &Database,
+    b: &NewBrand,
+    a: &NewAlias,
+    pool: &sqlx::PgPool,
+    resolver: &Resolver,
+) {
     fn send<T: Send>(_: T) {}
     send(Database::connect(""));
     send(Database::connect_and_migrate(""));
@@ -307,6 +543,15 @@ fn futures_are_send(db: &Database, b: &NewBrand, a: &NewAlias, pool: &sqlx::PgPo
     send(db.upsert_alias(a));
     send(db.upsert_aliases(std::slice::from_ref(a)));
     send(db.list_brands());
+    send(db.load_catalog(ces::brands::NormalizerSpec::default()));
+    send(db.upsert_generic_words(&[]));
+    send(db.upsert_drive_skus(&[]));
+    send(db.list_drive_skus());
+    send(db.resolve_staging_skus(resolver, "", None));
+    send(db.write_resolution_log::<String>("", "", &[]));
+    send(db.triage_items(None));
+    send(db.accept_triage("", 0));
+    send(db.reject_triage(""));
     send(db.close());
     send(crate::pg_trgm_scores(
         pool,

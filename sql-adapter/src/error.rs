@@ -159,6 +159,48 @@ pub enum Error {
         /// The stored value, rendered for humans.
         value: String,
     },
+    /// A stored value this crate does not understand, in a table keyed by text (for example
+    /// a triage row whose `suggestions` is not the JSON this crate writes).
+    #[error("{table} row {key} has an unexpected `{field}`: {value}")]
+    UnexpectedStored {
+        /// The table read.
+        table: &'static str,
+        /// The row's key, as `column = value` (`normalized = "kopico"`).
+        key: String,
+        /// The column.
+        field: &'static str,
+        /// The stored value and what is wrong with it, for humans.
+        value: String,
+    },
+    /// No row has this key (for example [`Database::accept_triage`](crate::Database::accept_triage)
+    /// of a normalised form that is not in the triage queue).
+    #[error("no {table} row with `{field}` = {value}")]
+    NotFound {
+        /// The table looked up.
+        table: &'static str,
+        /// The key column.
+        field: &'static str,
+        /// The key looked for, rendered for humans (strings quoted).
+        value: String,
+    },
+    /// A resolution names a brand that the brands table no longer has: the catalog was loaded
+    /// before the brand was deleted. The whole run was rolled back; reload the catalog
+    /// ([`Database::load_catalog`](crate::Database::load_catalog)) and run again.
+    #[error(
+        "{table} row with `{key_field}` = {key:?}: `resolved_brand_id` {brand_id} is not in {brands_table} (the catalog is stale: reload it); nothing of the run was written"
+    )]
+    StaleCatalog {
+        /// The staging table being resolved.
+        table: &'static str,
+        /// Its key column (`sku`).
+        key_field: &'static str,
+        /// The first row (in key order) whose resolution names the missing brand.
+        key: String,
+        /// The brand id that no longer exists.
+        brand_id: i64,
+        /// The brands table as this backend names it.
+        brands_table: &'static str,
+    },
     /// Any other database error, with the operation that hit it.
     #[error("{operation} failed: {source}")]
     Database {
@@ -188,7 +230,9 @@ impl Error {
             Error::InvalidValue { .. } => "invalid_value",
             Error::UnknownBrand { .. } => "unknown_brand",
             Error::ConstraintViolation { .. } => "constraint_violation",
-            Error::UnexpectedValue { .. } => "unexpected_value",
+            Error::UnexpectedValue { .. } | Error::UnexpectedStored { .. } => "unexpected_value",
+            Error::NotFound { .. } => "not_found",
+            Error::StaleCatalog { .. } => "stale_catalog",
             Error::Database { .. } => "database_error",
         }
     }
@@ -203,6 +247,8 @@ impl Error {
         "unknown_brand",
         "constraint_violation",
         "unexpected_value",
+        "not_found",
+        "stale_catalog",
         "database_error",
     ];
 
@@ -226,8 +272,12 @@ impl Error {
     /// The field (column or argument) the error names, if any.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Error::InvalidValue { field, .. } | Error::UnexpectedValue { field, .. } => Some(field),
+            Error::InvalidValue { field, .. }
+            | Error::UnexpectedValue { field, .. }
+            | Error::UnexpectedStored { field, .. }
+            | Error::NotFound { field, .. } => Some(field),
             Error::UnknownBrand { .. } => Some("brand_id"),
+            Error::StaleCatalog { .. } => Some("resolved_brand_id"),
             Error::ConstraintViolation { field, .. } => *field,
             _ => None,
         }

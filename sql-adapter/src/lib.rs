@@ -6,8 +6,11 @@
 //!
 //! This release covers the **brand master data** of Scout: `masterdata.brands` and
 //! `masterdata.brand_aliases` (with the fix `unique (brand_id, alias)`), a small repository
-//! over them, and [`pg_trgm_scores`], which asks a live PostgreSQL for everything
-//! `ces::trgm` claims to reproduce.
+//! over them, [`pg_trgm_scores`], which asks a live PostgreSQL for everything `ces::trgm`
+//! claims to reproduce, and **brand resolution in the database** (see
+//! [Brand resolution](#brand-resolution)): the `ces` catalog loaded from the master tables,
+//! staging rows resolved in one transaction, an audit log, a triage queue of unknown brands
+//! and two diagnostics views.
 //!
 //! ## Quick start
 //!
@@ -72,12 +75,30 @@
 //!
 //! | PostgreSQL | SQLite | key | columns |
 //! | --- | --- | --- | --- |
-//! | `masterdata.brands` | `masterdata_brands` | `id`; `brand_name` unique | `normalized_name`, `category`, `parent_brand`, `country`, `status` ∈ active/inactive/deprecated, `created_at`, `updated_at` |
+//! | `masterdata.brands` | `masterdata_brands` | `id`; `brand_name` unique | `normalized_name`, `category`, `parent_brand`, `country`, `status` ∈ active/inactive/deprecated, `similarity_threshold` `real` in \[0, 1\] or null (per-brand override), `created_at`, `updated_at` |
 //! | `masterdata.brand_aliases` | `masterdata_brand_aliases` | `id`; `(brand_id, alias)` unique | `brand_id` → brands (on delete cascade), `alias`, `alias_type` ([`AliasType`]), `confidence` `numeric(4,3)` in \[0, 1\] default 1, `similarity_threshold` `real` in \[0, 1\] or null, `created_at` |
+//! | `masterdata.generic_words` | `masterdata_generic_words` | `word` | `created_at` |
+//! | `staging.drive_skus` | `staging_drive_skus` | `sku` | raw: `brand` (never rewritten), `product_name`, `category`, `price` `numeric(12,2)`; resolution: `resolved_brand_id` → brands, `resolution_status` ∈ resolved/ambiguous/unresolved, `resolution_score` `real`, `resolved_at`, `resolution_run_id`; `created_at` |
+//! | `ops.brand_resolution_log` | `ops_brand_resolution_log` | `id`; `(run_id, source_table, source_row_id)` unique | `original_brand`, `normalized_input`, `quantities` jsonb, `resolved_brand_id`/`_name`, `matched_text`, `method` ∈ exact/alias/fuzzy/none, `confidence` `real` (the score), `runner_up_brand_id`/`_name`/`_score`, `margin`, `status` ∈ resolved/ambiguous/unresolved, `threshold` double, `reason`, `shared_trigrams`/`missing_trigrams` `text[]`, `candidates` jsonb, `resolver_version`, `catalog_fingerprint`, `created_at` |
+//! | `ops.brand_triage` | `ops_brand_triage` | `normalized` | `occurrences`, `first_seen`, `last_seen`, `samples` jsonb, `suggestions` jsonb, `last_status` ∈ unresolved/ambiguous, `status` ∈ open/mapped/ignored (default open), `mapped_brand_id` → brands, `mapped_alias_id` → aliases, `created_at`, `updated_at` |
+//!
+//! | View | SQLite | rows | columns |
+//! | --- | --- | --- | --- |
+//! | `ops.v_brand_resolution_metrics` | `ops_v_brand_resolution_metrics` | one per UTC day and method | `day`, `method`, `attempts`, `resolved`, `failed` (= unresolved), `ambiguous`, `mean_confidence` (over attempts with a score) |
+//! | `ops.v_unknown_brands_daily` | `ops_v_unknown_brands_daily` | one per UTC day and normalised input that did not resolve | `day`, `normalized_input`, `attempts`, `unresolved`, `ambiguous`, `distinct_inputs`, `sample_input`, `triage_status`, `mapped_brand_id` (aggregated first, then joined to the triage queue one-to-one: no fan-out) |
+//!
+//! Both views exist on both backends. The pipeline-gap view of the original (stale, error,
+//! empty, healthy) is not built yet: it needs `ops.runs`, which the adapter does not create.
 //!
 //! **SQLite naming rule:** SQLite has no schemas, so a PostgreSQL table `schema.table` is
 //! the SQLite table `schema_table` (schema, underscore, table), with the same columns and
-//! constraints (STRICT tables; timestamps as UTC RFC 3339 text, `confidence` as REAL).
+//! constraints (STRICT tables; timestamps as UTC RFC 3339 text, `confidence` and `price` as
+//! REAL, `jsonb` and `text[]` columns as text holding a JSON array, checked by
+//! `json_valid`).
+//!
+//! Migration 0002 (resolution) is idempotent on PostgreSQL like 0001: over a
+//! `staging.drive_skus` left by the original Scout migrations it only adds the missing
+//! resolution columns.
 //!
 //! ## Writing and reading
 //!
@@ -87,6 +108,12 @@
 //! * [`Database::upsert_aliases`] / [`Database::upsert_alias`]: keyed by
 //!   `(brand_id, alias)`.
 //! * [`Database::list_brands`]: every brand with its aliases, ordered by id.
+//! * [`Database::upsert_generic_words`], [`Database::upsert_drive_skus`],
+//!   [`Database::list_drive_skus`]: generic words and staging rows.
+//! * [`Database::load_catalog`], [`Database::resolve_staging_skus`],
+//!   [`Database::write_resolution_log`], [`Database::triage_items`],
+//!   [`Database::accept_triage`], [`Database::reject_triage`]: see
+//!   [Brand resolution](#brand-resolution).
 //!
 //! Each call is one transaction. Inputs are validated before anything is written, and a
 //! database error midway rolls the whole batch back: a batch is written entirely or not at
@@ -95,8 +122,10 @@
 //! ## Errors
 //!
 //! Every fallible call returns [`Error`], a `#[non_exhaustive]` enum whose variants name the
-//! batch row, the field and the offending value, with a stable machine code
-//! ([`Error::code`]):
+//! batch row (or the key of a stored row), the field and the offending value, with a stable
+//! machine code ([`Error::code`]; the full list is [`Error::CODES`]). Resolution adds
+//! `not_found` (a triage item that is not queued) and `stale_catalog` (a decision naming a
+//! brand deleted since the catalog was loaded, with the first SKU concerned):
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
@@ -115,6 +144,80 @@
 //! assert!(db.list_brands().await?[0].aliases.is_empty()); // row 0 was rolled back
 //! # Ok(()) }
 //! ```
+//!
+//! ## Brand resolution
+//!
+//! The resolver is the `ces` core's ([`ces::brands::Resolver`]); this crate feeds it from
+//! the database and writes its decisions back:
+//!
+//! 1. [`Database::load_catalog`] reads the active brands, their aliases and the generic
+//!    words into a [`ces::brands::CatalogSpec`] (database ids kept, thresholds included);
+//!    build a `Catalog` and a `Resolver` from it.
+//! 2. Raw rows arrive in `staging.drive_skus` (your pipeline, or
+//!    [`Database::upsert_drive_skus`]).
+//! 3. [`Database::resolve_staging_skus`] resolves, in one transaction, every row the given
+//!    `run_id` has not resolved yet, and writes the log, the triage queue and the staging
+//!    resolution columns. It returns a [`ResolutionSummary`].
+//! 4. People work the queue: [`Database::triage_items`], [`Database::accept_triage`] (creates
+//!    the alias, marks the item mapped), [`Database::reject_triage`] (ignored). Reload the
+//!    catalog to resolve with the new aliases.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+//! use std::sync::Arc;
+//! use ces::brands::{Catalog, NormalizerSpec, Resolver, ResolverConfig, Status, TriageStatus};
+//! use ces_sql::{Database, DriveSku, NewBrand};
+//!
+//! let db = Database::connect_and_migrate("sqlite::memory:").await?;
+//! let kopiko = db.upsert_brand(&NewBrand::new("Kopiko")).await?;
+//! db.upsert_drive_skus(&[DriveSku::new("SKU-1", "KOPIKO"), DriveSku::new("SKU-2", "Kopico")])
+//!     .await?;
+//!
+//! let load = || async {
+//!     let spec = db.load_catalog(NormalizerSpec::default()).await?;
+//!     let catalog = Arc::new(Catalog::new(spec).expect("valid catalog"));
+//!     Ok::<_, ces_sql::Error>(Resolver::new(catalog, ResolverConfig::default()).expect("valid config"))
+//! };
+//! let summary = db.resolve_staging_skus(&load().await?, "2025-06-01", None).await?;
+//! assert_eq!((summary.resolved, summary.unresolved), (1, 1));
+//!
+//! // "Kopico" waits in the triage queue, with Kopiko as its best suggestion.
+//! let open = db.triage_items(Some(TriageStatus::Open)).await?;
+//! assert_eq!((open[0].normalized.as_str(), open[0].suggestions[0].brand_id), ("kopico", kopiko));
+//! db.accept_triage("kopico", kopiko).await?; // alias "kopico" → Kopiko
+//!
+//! // A new run with the reloaded catalog resolves it.
+//! db.resolve_staging_skus(&load().await?, "2025-06-02", None).await?;
+//! let rows = db.list_drive_skus().await?;
+//! assert_eq!((rows[1].brand.as_deref(), rows[1].resolution_status), (Some("Kopico"), Some(Status::Resolved)));
+//! # Ok(()) }
+//! ```
+//!
+//! **Runs.** A run is named by its `run_id` (any non-blank text: a date, a UUID, an
+//! `ops.runs` id). A call resolves the rows whose `resolution_run_id` is null or another
+//! run's, so running the same `run_id` again reads no row and writes nothing, while a new
+//! `run_id` re-resolves every row (after a catalog change) and logs every row again. A row
+//! whose raw `brand` changes through [`Database::upsert_drive_skus`] has its resolution
+//! cleared, so the next call resolves it, even under the same `run_id` (the log then keeps
+//! that run's first attempt for it: one log row per run and row).
+//!
+//! **What is written.** The raw `brand` is never written (a failed resolution leaves it as
+//! it was; the original trigger overwrote it with NULL). `resolved_brand_id` is set only for
+//! `resolved` rows; an `ambiguous` row keeps the leading brand in the log, not in staging.
+//! The log gets one row per attempt with everything the decision said (normalised input,
+//! quantities, method, score, runner-up and margin, threshold, reason, trigram explanation,
+//! candidates, resolver version and catalog fingerprint). The triage queue counts every
+//! unresolved or ambiguous attempt by normalised form (occurrences, first and last seen, up
+//! to three raw samples, the five best suggestions, one per brand); `ignored` and `mapped`
+//! items keep their status when seen again.
+//!
+//! **Atomicity.** Log, triage and staging are written in one transaction, in that order,
+//! after reading (and locking) the staging rows in the same transaction. Any failure rolls
+//! all of it back. The bulk writes are single statements per chunk: PostgreSQL sends one
+//! array per column (`insert … select from unnest($1::text[], …)`, `update … from
+//! unnest(…)`, 10 000 rows a statement); SQLite uses multi-row `values` (500 rows a
+//! statement). [`Database::write_resolution_log`] is the log writer on its own, for
+//! decisions about other sources; it is idempotent through the same unique key.
 //!
 //! ## pg_trgm parity
 //!
@@ -151,6 +254,7 @@ mod parity;
 mod postgres;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod repo;
+mod resolution;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -159,6 +263,7 @@ pub use error::{Backend, Error, Result, Row};
 pub use model::{AliasType, Brand, BrandAlias, BrandStatus, NewAlias, NewBrand};
 #[cfg(feature = "postgres")]
 pub use parity::{PgTrgmRow, pg_trgm_scores};
+pub use resolution::{DriveSku, ResolutionSummary, StagedSku, TriageRecord};
 /// The sqlx version this crate is built on, for pools passed to [`Database::from_pg_pool`]
 /// and friends.
 pub use sqlx;

@@ -13,18 +13,32 @@ struct Embedded {
 }
 
 /// `migrations/postgres/NNNN_*.sql`, in order.
-const POSTGRES: &[Embedded] = &[Embedded {
-    version: 1,
-    description: "brand master",
-    sql: include_str!("../migrations/postgres/0001_brand_master.sql"),
-}];
+const POSTGRES: &[Embedded] = &[
+    Embedded {
+        version: 1,
+        description: "brand master",
+        sql: include_str!("../migrations/postgres/0001_brand_master.sql"),
+    },
+    Embedded {
+        version: 2,
+        description: "brand resolution",
+        sql: include_str!("../migrations/postgres/0002_brand_resolution.sql"),
+    },
+];
 
 /// `migrations/sqlite/NNNN_*.sql`, in order.
-const SQLITE: &[Embedded] = &[Embedded {
-    version: 1,
-    description: "brand master",
-    sql: include_str!("../migrations/sqlite/0001_brand_master.sql"),
-}];
+const SQLITE: &[Embedded] = &[
+    Embedded {
+        version: 1,
+        description: "brand master",
+        sql: include_str!("../migrations/sqlite/0001_brand_master.sql"),
+    },
+    Embedded {
+        version: 2,
+        description: "brand resolution",
+        sql: include_str!("../migrations/sqlite/0002_brand_resolution.sql"),
+    },
+];
 
 /// The table that records applied migrations: `ops.ces_sql_migrations` on PostgreSQL,
 /// `ops_ces_sql_migrations` on SQLite. Not sqlx's default `_sqlx_migrations`, so the adapter

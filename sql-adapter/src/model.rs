@@ -123,12 +123,17 @@ text_enum! {
 ///     normalized_name: Some("nike".into()),
 ///     category: Some("sportswear".into()),
 ///     country: Some("US".into()),
+///     similarity_threshold: Some(0.8),
 ///     ..NewBrand::new("Nike")
 /// };
 /// assert!(nike.validate(None).is_ok());
 /// assert_eq!(NewBrand::new("  ").validate(Some(7)).unwrap_err().row(), Some(7));
+/// let err = NewBrand { similarity_threshold: Some(1.5), ..NewBrand::new("Nike") }
+///     .validate(None)
+///     .unwrap_err();
+/// assert_eq!(err.field(), Some("similarity_threshold"));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewBrand {
     /// The unique display name (`Nike`). Must contain a non-blank character.
     pub brand_name: String,
@@ -142,6 +147,10 @@ pub struct NewBrand {
     pub country: Option<String>,
     /// Lifecycle status (default active).
     pub status: BrandStatus,
+    /// A per-brand similarity threshold in `[0, 1]` for fuzzy matches of the brand's name
+    /// and aliases, overriding the resolver's default (an alias's own threshold wins over
+    /// it). `None`: the resolver's.
+    pub similarity_threshold: Option<f32>,
 }
 
 impl NewBrand {
@@ -169,7 +178,7 @@ impl NewBrand {
                 no_nul(row, field, v)?;
             }
         }
-        Ok(())
+        check_threshold(row, self.similarity_threshold)
     }
 }
 
@@ -228,18 +237,22 @@ impl NewAlias {
                     .into(),
             });
         }
-        if let Some(t) = self.similarity_threshold
-            && !(0.0..=1.0).contains(&t)
-        {
-            return Err(Error::InvalidValue {
-                row,
-                field: "similarity_threshold",
-                value: t.to_string(),
-                reason: "must be a number in [0, 1]".into(),
-            });
-        }
-        Ok(())
+        check_threshold(row, self.similarity_threshold)
     }
+}
+
+fn check_threshold(row: Row, threshold: Option<f32>) -> Result<()> {
+    if let Some(t) = threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(Error::InvalidValue {
+            row,
+            field: "similarity_threshold",
+            value: t.to_string(),
+            reason: "must be a number in [0, 1]".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A brand as stored, with its aliases.
@@ -260,6 +273,8 @@ pub struct Brand {
     pub country: Option<String>,
     /// Lifecycle status.
     pub status: BrandStatus,
+    /// Per-brand similarity threshold, if set.
+    pub similarity_threshold: Option<f32>,
     /// When the row was inserted (UTC).
     pub created_at: OffsetDateTime,
     /// When a field last changed (UTC).
@@ -288,6 +303,12 @@ pub struct BrandAlias {
     pub created_at: OffsetDateTime,
 }
 
+/// A key or name: not blank, no NUL.
+pub(crate) fn check_key(row: Row, field: &'static str, value: &str) -> Result<()> {
+    not_blank(row, field, value)?;
+    no_nul(row, field, value)
+}
+
 fn not_blank(row: Row, field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::InvalidValue {
@@ -300,7 +321,7 @@ fn not_blank(row: Row, field: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn no_nul(row: Row, field: &'static str, value: &str) -> Result<()> {
+pub(crate) fn no_nul(row: Row, field: &'static str, value: &str) -> Result<()> {
     if value.contains('\0') {
         return Err(Error::InvalidValue {
             row,

@@ -1,11 +1,13 @@
-//! The PostgreSQL backend: `masterdata.brands` and `masterdata.brand_aliases`.
+//! The PostgreSQL backend: the brand master tables, staging, the resolution log and the
+//! triage queue. Bulk writes send one array per column (`insert … select from unnest(…)`).
 
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection as _, PgPool};
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 use crate::error::{Backend, redact_url};
+use crate::resolution::{LogRow, StagingUpdate, StoredTriage, TriageUpsert};
 
 pub(crate) const BACKEND: Backend = Backend::Postgres;
 
@@ -14,19 +16,21 @@ const ALIASES: &str = "masterdata.brand_aliases";
 
 const UPSERT_BRAND: &str = "\
 insert into masterdata.brands as b
-    (brand_name, normalized_name, category, parent_brand, country, status)
-values ($1, $2, $3, $4, $5, $6)
+    (brand_name, normalized_name, category, parent_brand, country, status, similarity_threshold)
+values ($1, $2, $3, $4, $5, $6, $7)
 on conflict (brand_name) do update set
     normalized_name = excluded.normalized_name,
     category = excluded.category,
     parent_brand = excluded.parent_brand,
     country = excluded.country,
     status = excluded.status,
+    similarity_threshold = excluded.similarity_threshold,
     updated_at = case
-        when (b.normalized_name, b.category, b.parent_brand, b.country, b.status)
+        when (b.normalized_name, b.category, b.parent_brand, b.country, b.status,
+              b.similarity_threshold)
              is distinct from
              (excluded.normalized_name, excluded.category, excluded.parent_brand,
-              excluded.country, excluded.status)
+              excluded.country, excluded.status, excluded.similarity_threshold)
         then now() else b.updated_at end
 returning id";
 
@@ -46,7 +50,7 @@ const LIST_BRANDS: &str = "\
 select b.id, b.brand_name, b.normalized_name, b.category, b.parent_brand, b.country, b.status,
        b.created_at, b.updated_at,
        a.id, a.alias, a.alias_type, a.confidence::float8, a.similarity_threshold::float8,
-       a.created_at
+       a.created_at, b.similarity_threshold::float8
 from masterdata.brands b
 left join masterdata.brand_aliases a on a.brand_id = b.id
 order by b.id, a.id";
@@ -55,7 +59,299 @@ async fn begin_write(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, s
     pool.begin().await
 }
 
+/// Reads that must agree with each other (the catalog's three tables) share one snapshot.
+async fn begin_read(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin_with("begin isolation level repeatable read read only")
+        .await
+}
+
 crate::repo::repository!(sqlx::Postgres);
+
+// ---------------------------------------------------------------------------------------
+// Brand resolution (see `crate::resolution`).
+
+const GENERIC_WORDS: &str = "masterdata.generic_words";
+const STAGING: &str = "staging.drive_skus";
+const LOG: &str = "ops.brand_resolution_log";
+const TRIAGE: &str = "ops.brand_triage";
+/// PostgreSQL `text` cannot hold NUL: such inputs are refused before writing, by row.
+const REJECTS_NUL: bool = true;
+/// Rows per bulk statement (each column travels as one array).
+const CHUNK: usize = 10_000;
+
+const LOAD_BRANDS: &str = "\
+select id, brand_name, similarity_threshold::float8
+from masterdata.brands
+where status = 'active'
+order by id";
+
+const LOAD_ALIASES: &str = "\
+select a.id, a.brand_id, a.alias, a.alias_type, a.similarity_threshold::float8
+from masterdata.brand_aliases a
+join masterdata.brands b on b.id = a.brand_id
+where b.status = 'active'
+order by a.id";
+
+const LOAD_GENERIC_WORDS: &str = "select word from masterdata.generic_words order by word";
+
+const INSERT_GENERIC_WORD: &str = "\
+insert into masterdata.generic_words (word) values ($1) on conflict (word) do nothing";
+
+/// The rows a run has not resolved yet, locked until the run commits.
+const SELECT_STAGING: &str = "\
+select sku, brand
+from staging.drive_skus
+where resolution_run_id is distinct from $1
+order by sku
+for update";
+
+// A changed raw value clears the resolution, so the next run resolves the row again.
+const UPSERT_DRIVE_SKU: &str = "\
+insert into staging.drive_skus as s (sku, brand, product_name, category, price)
+values ($1, $2, $3, $4, $5::float8::numeric(12, 2))
+on conflict (sku) do update set
+    brand = excluded.brand,
+    product_name = excluded.product_name,
+    category = excluded.category,
+    price = excluded.price,
+    resolved_brand_id = case when s.brand is distinct from excluded.brand
+                             then null else s.resolved_brand_id end,
+    resolution_status = case when s.brand is distinct from excluded.brand
+                             then null else s.resolution_status end,
+    resolution_score = case when s.brand is distinct from excluded.brand
+                            then null else s.resolution_score end,
+    resolved_at = case when s.brand is distinct from excluded.brand
+                       then null else s.resolved_at end,
+    resolution_run_id = case when s.brand is distinct from excluded.brand
+                             then null else s.resolution_run_id end
+where (s.brand, s.product_name, s.category, s.price)
+      is distinct from (excluded.brand, excluded.product_name, excluded.category, excluded.price)";
+
+const LIST_DRIVE_SKUS: &str = "\
+select sku, brand, product_name, category, price::float8, resolved_brand_id, resolution_status,
+       resolution_score::float8, resolved_at, resolution_run_id
+from staging.drive_skus
+order by sku";
+
+const INSERT_LOG: &str = "\
+insert into ops.brand_resolution_log (
+    run_id, source_table, source_row_id, original_brand, normalized_input, quantities,
+    resolved_brand_id, resolved_brand_name, matched_text, method, confidence,
+    runner_up_brand_id, runner_up_brand_name, runner_up_score, margin, status, threshold,
+    reason, shared_trigrams, missing_trigrams, candidates, resolver_version,
+    catalog_fingerprint)
+select $1, $2, v.source_row_id, v.original_brand, v.normalized_input, v.quantities::jsonb,
+       v.resolved_brand_id, v.resolved_brand_name, v.matched_text, v.method, v.confidence,
+       v.runner_up_brand_id, v.runner_up_brand_name, v.runner_up_score, v.margin, v.status,
+       v.threshold, v.reason,
+       array(select e.t from jsonb_array_elements_text(v.shared_trigrams::jsonb)
+                 with ordinality as e(t, n) order by e.n),
+       array(select e.t from jsonb_array_elements_text(v.missing_trigrams::jsonb)
+                 with ordinality as e(t, n) order by e.n),
+       v.candidates::jsonb, v.resolver_version, v.catalog_fingerprint
+from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[],
+            $9::text[], $10::text[], $11::float4[], $12::int8[], $13::text[], $14::float4[],
+            $15::float4[], $16::text[], $17::float8[], $18::text[], $19::text[], $20::text[],
+            $21::text[], $22::text[], $23::text[])
+     with ordinality as v(source_row_id, original_brand, normalized_input, quantities,
+                          resolved_brand_id, resolved_brand_name, matched_text, method,
+                          confidence, runner_up_brand_id, runner_up_brand_name,
+                          runner_up_score, margin, status, threshold, reason, shared_trigrams,
+                          missing_trigrams, candidates, resolver_version, catalog_fingerprint,
+                          ord)
+order by v.ord
+on conflict (run_id, source_table, source_row_id) do nothing";
+
+const UPDATE_STAGING: &str = "\
+update staging.drive_skus s set
+    resolved_brand_id = v.brand_id,
+    resolution_status = v.status,
+    resolution_score = v.score,
+    resolved_at = now(),
+    resolution_run_id = $1
+from unnest($2::text[], $3::int8[], $4::text[], $5::float4[]) as v(sku, brand_id, status, score)
+where s.sku = v.sku";
+
+const STORED_TRIAGE: &str = "\
+select normalized, samples::text, suggestions::text
+from ops.brand_triage
+where normalized = any($1::text[])
+for update";
+
+const UPSERT_TRIAGE: &str = "\
+insert into ops.brand_triage as t
+    (normalized, occurrences, first_seen, last_seen, samples, suggestions, last_status)
+select v.normalized, v.occurrences, now(), now(), v.samples::jsonb, v.suggestions::jsonb,
+       v.last_status
+from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[])
+     as v(normalized, occurrences, samples, suggestions, last_status)
+on conflict (normalized) do update set
+    occurrences = t.occurrences + excluded.occurrences,
+    first_seen = least(t.first_seen, excluded.first_seen),
+    last_seen = greatest(t.last_seen, excluded.last_seen),
+    samples = excluded.samples,
+    suggestions = excluded.suggestions,
+    last_status = excluded.last_status,
+    updated_at = now()";
+
+const MISSING_BRANDS: &str = "\
+select x from unnest($1::int8[]) as x
+where not exists (select 1 from masterdata.brands b where b.id = x)";
+
+const LIST_TRIAGE: &str = "\
+select normalized, occurrences, first_seen, last_seen, samples::text, suggestions::text,
+       last_status, status, mapped_brand_id, mapped_alias_id, created_at, updated_at
+from ops.brand_triage
+where $1::text is null or status = $1
+order by occurrences desc, normalized";
+
+const LOCK_TRIAGE: &str = "\
+select status, mapped_brand_id from ops.brand_triage where normalized = $1 for update";
+
+const FIND_ALIAS: &str = "\
+select id from masterdata.brand_aliases where brand_id = $1 and alias = $2";
+
+const MARK_MAPPED: &str = "\
+update ops.brand_triage
+set status = 'mapped', mapped_brand_id = $2, mapped_alias_id = $3, updated_at = now()
+where normalized = $1
+  and (status, mapped_brand_id, mapped_alias_id) is distinct from ('mapped', $2, $3)";
+
+const MARK_IGNORED: &str = "\
+update ops.brand_triage
+set status = 'ignored', mapped_brand_id = null, mapped_alias_id = null, updated_at = now()
+where normalized = $1
+  and (status <> 'ignored' or mapped_brand_id is not null or mapped_alias_id is not null)";
+
+/// Inserts log rows, one statement per [`CHUNK`] rows (one array per column); returns how
+/// many were new.
+async fn insert_log(
+    conn: &mut PgConnection,
+    op: &'static str,
+    run_id: &str,
+    source_table: &str,
+    rows: &[LogRow<'_>],
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let col = |f: for<'r> fn(&'r LogRow<'r>) -> Option<&'r str>| -> Vec<Option<&str>> {
+            chunk.iter().map(f).collect()
+        };
+        inserted += sqlx::query(INSERT_LOG)
+            .bind(run_id)
+            .bind(source_table)
+            .bind(col(|r| Some(r.source_row_id)))
+            .bind(col(|r| Some(&r.d.input)))
+            .bind(col(|r| Some(&r.d.normalized)))
+            .bind(col(|r| Some(&r.quantities)))
+            .bind(chunk.iter().map(|r| r.d.brand_id).collect::<Vec<_>>())
+            .bind(col(|r| r.d.brand_name.as_deref()))
+            .bind(col(|r| r.d.matched_text.as_deref()))
+            .bind(col(|r| Some(r.d.method.name())))
+            .bind(chunk.iter().map(|r| r.d.score).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.runner_up_brand_id())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(col(|r| r.runner_up_brand_name()))
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.runner_up_score())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|r| r.d.margin).collect::<Vec<_>>())
+            .bind(col(|r| Some(r.d.status.name())))
+            .bind(chunk.iter().map(|r| r.d.threshold).collect::<Vec<_>>())
+            .bind(col(|r| r.d.reason.as_deref()))
+            .bind(col(|r| Some(&r.shared_trigrams)))
+            .bind(col(|r| Some(&r.missing_trigrams)))
+            .bind(col(|r| Some(&r.candidates)))
+            .bind(col(|r| Some(r.d.resolver_version)))
+            .bind(col(|r| Some(&r.d.catalog_fingerprint)))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), LOG, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Writes the resolution columns of the staging rows (never `brand`). The driver's error is
+/// returned as is, for the caller to name the row.
+async fn update_staging(
+    conn: &mut PgConnection,
+    run_id: &str,
+    rows: &[StagingUpdate<'_>],
+) -> sqlx::Result<()> {
+    for chunk in rows.chunks(CHUNK) {
+        sqlx::query(UPDATE_STAGING)
+            .bind(run_id)
+            .bind(chunk.iter().map(|u| u.sku).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|u| u.brand_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|u| u.status).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|u| u.score).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The stored samples and suggestions of these triage rows, locked until commit.
+async fn stored_triage(
+    conn: &mut PgConnection,
+    op: &'static str,
+    normalized: &[&str],
+) -> Result<StoredTriage> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(STORED_TRIAGE)
+        .bind(normalized)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error(op))?;
+    Ok(rows.into_iter().map(|(n, s, g)| (n, (s, g))).collect())
+}
+
+/// Upserts triage rows (distinct keys), one statement per [`CHUNK`].
+async fn upsert_triage(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[TriageUpsert],
+) -> Result<()> {
+    for chunk in rows.chunks(CHUNK) {
+        sqlx::query(UPSERT_TRIAGE)
+            .bind(
+                chunk
+                    .iter()
+                    .map(|t| t.normalized.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|t| t.occurrences).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|t| t.samples.as_str()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|t| t.suggestions.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|t| t.last_status).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), TRIAGE, BRANDS, None))?;
+    }
+    Ok(())
+}
+
+/// The ids among `ids` that no brand has.
+async fn missing_brands(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(MISSING_BRANDS)
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
+crate::resolution::resolution!(sqlx::Postgres);
 
 /// Opens a pool on `url`. One connection is made first, outside the pool, so that a wrong
 /// host, port, password or database fails at once with the server's own error (a pool would

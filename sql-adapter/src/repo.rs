@@ -65,16 +65,31 @@ fn message_with_detail(db: &dyn sqlx::error::DatabaseError) -> String {
     db.message().to_owned()
 }
 
-/// The field a constraint of the brand master tables guards.
+/// The field a constraint of the adapter's tables guards.
 fn constraint_field(constraint: &str) -> Option<&'static str> {
     Some(match constraint {
         "brands_brand_name_key" | "brands_brand_name_check" => "brand_name",
         "brands_status_check" => "status",
+        "brands_similarity_threshold_check" => "similarity_threshold",
         "brand_aliases_alias_check" => "alias",
         "brand_aliases_alias_type_check" => "alias_type",
         "brand_aliases_confidence_check" => "confidence",
         "brand_aliases_similarity_threshold_check" => "similarity_threshold",
         "brand_aliases_brand_id_fkey" => "brand_id",
+        "generic_words_pkey" | "generic_words_word_check" => "word",
+        "drive_skus_pkey" => "sku",
+        "drive_skus_resolved_brand_id_fkey" => "resolved_brand_id",
+        "drive_skus_resolution_status_check" => "resolution_status",
+        "drive_skus_resolution_score_check" => "resolution_score",
+        "brand_resolution_log_method_check" => "method",
+        "brand_resolution_log_status_check" => "status",
+        "brand_resolution_log_confidence_check" => "confidence",
+        "brand_resolution_log_run_source_key" => "source_row_id",
+        "brand_triage_pkey" | "brand_triage_normalized_check" => "normalized",
+        "brand_triage_status_check" => "status",
+        "brand_triage_last_status_check" => "last_status",
+        "brand_triage_mapped_brand_id_fkey" => "mapped_brand_id",
+        "brand_triage_mapped_alias_id_fkey" => "mapped_alias_id",
         _ => return None,
     })
 }
@@ -137,6 +152,7 @@ macro_rules! repository {
                     .bind(b.parent_brand.as_deref())
                     .bind(b.country.as_deref())
                     .bind(b.status.as_str())
+                    .bind(b.similarity_threshold)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| write_error(e, OP, row(i), BRANDS, BRANDS, None))?;
@@ -192,6 +208,7 @@ macro_rules! repository {
                 let id: i64 = r.try_get(0).map_err(get)?;
                 if brands.last().is_none_or(|b| b.id != id) {
                     let status: String = r.try_get(6).map_err(get)?;
+                    let threshold: Option<f64> = r.try_get(15).map_err(get)?;
                     brands.push(Brand {
                         id,
                         brand_name: r.try_get(1).map_err(get)?,
@@ -205,6 +222,7 @@ macro_rules! repository {
                             field: "status",
                             value: format!("{status:?}"),
                         })?,
+                        similarity_threshold: threshold.map(|t| t as f32),
                         created_at: r.try_get(7).map_err(get)?,
                         updated_at: r.try_get(8).map_err(get)?,
                         aliases: Vec::new(),
