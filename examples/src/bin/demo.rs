@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ces::brands::{
-    AliasRecord, BrandRecord, Catalog, CatalogSpec, Decision, NormalizerSpec, Resolver,
-    ResolverConfig, Status, TriageQueue, evaluate,
+    Catalog, CatalogSpec, Decision, NormalizerSpec, Resolver, ResolverConfig, Status, TriageStatus,
+    evaluate,
 };
 use ces_examples::{CATALOG, GENERIC_WORDS, brand_id, feed};
-use ces_sql::{AliasType, Database, NewAlias, NewBrand};
+use ces_sql::{AliasType, Database, DriveSku, NewAlias, NewBrand};
 
 const FEED_SEED: u64 = 2026;
 const FEED_LINES: usize = 20_000;
@@ -81,29 +81,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     db.upsert_aliases(&aliases).await?;
-    let stored = db.list_brands().await?;
-    let spec = CatalogSpec {
-        brands: stored
-            .iter()
-            .map(|b| BrandRecord {
-                id: b.id,
-                name: b.brand_name.clone(),
-                threshold: None,
-            })
-            .collect(),
-        aliases: stored
-            .iter()
-            .flat_map(|b| b.aliases.iter())
-            .map(|a| AliasRecord {
-                brand_id: a.brand_id,
-                alias: a.alias.clone(),
-                alias_type: a.alias_type.as_str().parse().unwrap_or_default(),
-                threshold: a.similarity_threshold.map(f64::from),
-            })
-            .collect(),
-        generic_words: GENERIC_WORDS.iter().map(|w| (*w).into()).collect(),
-        normalizer: NormalizerSpec::default(),
-    };
+    db.upsert_generic_words(GENERIC_WORDS).await?;
+    let spec = db.load_catalog(NormalizerSpec::default()).await?;
     let alias_count = spec.aliases.len();
     let t0 = Instant::now();
     let catalog = Arc::new(Catalog::new(spec.clone())?);
@@ -112,7 +91,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     println!("CES demo — brand resolution on the embedded default (SQLite)");
     println!(
-        "database : {} (masterdata_brands, masterdata_brand_aliases)",
+        "database : {} (masterdata_brands, masterdata_brand_aliases, masterdata_generic_words, staging_drive_skus, ops_brand_resolution_log, ops_brand_triage)",
         path.display()
     );
     println!(
@@ -135,14 +114,41 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "           then exact name → exact alias → fuzzy pg_trgm similarity ≥ 0.72 (scores exactly as PostgreSQL 15)\n"
     );
 
-    // 2. Resolve the feed.
+    // 2. The feed lands in staging; one run resolves it in one transaction (raw text kept,
+    //    every decision logged, unknowns queued). Re-running the same run changes nothing.
     let lines = feed(FEED_SEED, FEED_LINES);
+    let skus: Vec<DriveSku> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| DriveSku::new(format!("SKU-{i:05}"), l.raw.clone()))
+        .collect();
+    db.upsert_drive_skus(&skus).await?;
+    let run_id = format!("demo-{FEED_SEED}-{}", catalog.fingerprint());
+    let t0 = Instant::now();
+    let summary = db
+        .resolve_staging_skus(&resolver, &run_id, Some(&bar))
+        .await?;
+    let secs = t0.elapsed().as_secs_f64();
+    if summary.rows == 0 {
+        println!("staging  : run {run_id} already done: re-running it changed nothing");
+    } else {
+        println!(
+            "staging  : run {run_id}: {} rows resolved and written in {:.0} ms ({} resolved, {} ambiguous, {} unresolved; {} log rows, {} triage updates)",
+            summary.rows,
+            secs * 1e3,
+            summary.resolved,
+            summary.ambiguous,
+            summary.unresolved,
+            summary.logged,
+            summary.triaged
+        );
+    }
     let raw: Vec<&str> = lines.iter().map(|l| l.raw.as_str()).collect();
     let t0 = Instant::now();
-    let decisions = resolver.resolve_batch(&raw, Some(&bar));
+    let decisions = resolver.resolve_batch(&raw, None);
     let secs = t0.elapsed().as_secs_f64();
     println!(
-        "feed     : {FEED_LINES} lines (seed {FEED_SEED}) resolved in {:.0} ms ({:.0} lines/s)\n",
+        "in memory: the same {FEED_LINES} lines (seed {FEED_SEED}) resolve in {:.0} ms ({:.0} lines/s)\n",
         secs * 1e3,
         FEED_LINES as f64 / secs
     );
@@ -198,16 +204,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
 
-    // 4. Triage queue.
-    let mut queue = TriageQueue::default();
-    for (i, d) in decisions.iter().enumerate() {
-        queue.record(d, 1_763_900_000 + i as i64);
-    }
+    // 4. The triage queue, as stored.
+    let open = db.triage_items(Some(TriageStatus::Open)).await?;
     println!(
-        "\ntriage queue: {} distinct open items; the most frequent:",
-        queue.open().len()
+        "\ntriage queue (ops_brand_triage): {} distinct open items; the most frequent:",
+        open.len()
     );
-    for item in queue.open().into_iter().take(8) {
+    for item in open.iter().take(8) {
         let best = item
             .suggestions
             .first()
@@ -215,7 +218,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .unwrap_or_else(|| "—".into());
         println!(
             "  {:>5} × {} [{}] best suggestion: {best}",
-            item.count,
+            item.occurrences,
             pad(&item.normalized, 22),
             item.last_status
         );
