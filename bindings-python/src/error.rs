@@ -7,7 +7,7 @@
 //! * An argument of the wrong Python or Arrow type becomes a `TypeError` naming the argument.
 //! * Exceptions already raised by Python (through pyo3 or pyo3-arrow) pass through unchanged.
 
-use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
@@ -51,14 +51,10 @@ impl Error {
         expected: &'static str,
         obj: &Bound<'_, PyAny>,
     ) -> Self {
-        let got = obj
-            .get_type()
-            .name()
-            .map_or_else(|_| "an unknown type".to_owned(), |n| n.to_string());
         Error::Type {
             field,
             expected,
-            got,
+            got: type_name(obj),
         }
     }
 
@@ -67,11 +63,46 @@ impl Error {
         field: &'static str,
         data_type: &arrow_schema::DataType,
     ) -> Self {
+        Self::wrong_column(
+            field,
+            "an Arrow column of strings (string, large_string, string_view, binary holding UTF-8, or a dictionary of strings)",
+            data_type,
+        )
+    }
+
+    /// `field` is an Arrow column of type `data_type`, which is not `expected`.
+    pub(crate) fn wrong_column(
+        field: &'static str,
+        expected: &'static str,
+        data_type: &arrow_schema::DataType,
+    ) -> Self {
         Error::Type {
             field,
-            expected: "an Arrow column of strings (string, large_string, string_view, binary holding UTF-8, or a dictionary of strings)",
+            expected,
             got: format!("a column of type {data_type}"),
         }
+    }
+
+    /// `field` is the Python object `obj`, which pyarrow could not convert to `expected`
+    /// (`err` says why).
+    pub(crate) fn not_convertible(
+        field: &'static str,
+        expected: &'static str,
+        obj: &Bound<'_, PyAny>,
+        err: &PyErr,
+    ) -> Self {
+        Error::Type {
+            field,
+            expected,
+            got: format!("{} ({})", type_name(obj), err.value(obj.py())),
+        }
+    }
+
+    /// A broken invariant of the binding itself (a `RuntimeError`; never expected).
+    pub(crate) fn internal(what: &'static str) -> Self {
+        Error::Python(PyRuntimeError::new_err(format!(
+            "ces internal error: {what}"
+        )))
     }
 
     /// `s` could not be read as UTF-8 (it holds lone surrogates). Re-encodes it with
@@ -94,6 +125,13 @@ impl Error {
     }
 }
 
+/// The name of `obj`'s type, for messages.
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "an unknown type".to_owned(), |n| n.to_string())
+}
+
 impl From<ces::CesError> for Error {
     fn from(err: ces::CesError) -> Self {
         Error::Core(err)
@@ -103,6 +141,12 @@ impl From<ces::CesError> for Error {
 impl From<PyErr> for Error {
     fn from(err: PyErr) -> Self {
         Error::Python(err)
+    }
+}
+
+impl From<arrow_schema::ArrowError> for Error {
+    fn from(err: arrow_schema::ArrowError) -> Self {
+        Error::Python(pyo3_arrow::error::PyArrowError::from(err).into())
     }
 }
 

@@ -1,12 +1,17 @@
 //! `ces._ces`, the native module of the Python package `ces`.
 //!
-//! Thin bindings over [`ces::trgm`]: arguments are converted (Python `str`, Arrow columns
-//! through the Arrow PyCapsule interface), the core is called with the interpreter detached
-//! for batches and long texts, and errors are mapped in [`error`], the only place that
-//! builds Python exceptions. The Python facade (`python/ces/__init__.py`) adds conversion of
-//! non-Arrow sequences and the fork hook.
+//! Thin bindings over [`ces::trgm`] (this file) and [`ces::brands`] ([`brands`], with the
+//! Arrow conversions of its tables and columns in [`tables`]): arguments are converted
+//! (Python `str`, Arrow tables and columns through the Arrow PyCapsule interface), the core is
+//! called with the interpreter detached for batches and long texts, and errors are mapped in
+//! [`error`], the only place that builds Python exceptions. The Python facade
+//! (`python/ces/__init__.py`) adds conversion of non-Arrow sequences for `score_pairs` (the
+//! brand functions convert them in [`tables`], as methods cannot be wrapped there) and the
+//! fork hook.
 
+mod brands;
 mod error;
+mod tables;
 
 use std::sync::Arc;
 
@@ -335,5 +340,6 @@ fn _ces(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(set_parallel, m)?)?;
     m.add_function(wrap_pyfunction!(parallel_enabled, m)?)?;
+    brands::register(m)?;
     error::register(m)
 }

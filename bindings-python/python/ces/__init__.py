@@ -15,8 +15,33 @@ Functions take ``str`` (never ``bytes``: decode first). Batch functions take Arr
 columns (pyarrow, polars, pandas, or a plain sequence of ``str``/``None``) and return a
 ``pyarrow.Array`` of float32.
 
+Brand resolution turns messy brand text into master brands (exact name → exact alias →
+fuzzy pg_trgm score), with a :class:`Decision` recording what was decided and why::
+
+    >>> catalog = ces.Catalog(
+    ...     [{"id": 1, "name": "Coca-Cola"}, {"id": 2, "name": "Datu Puti Vinegar"}],
+    ...     aliases=[{"brand_id": 1, "alias": "Coke"}],
+    ...     generic_words=["softdrinks"],
+    ... )
+    >>> resolver = ces.Resolver(catalog)
+    >>> d = resolver.resolve("COCA COLA 1.5L")
+    >>> (d.status, d.method, d.brand_id, d.quantities[0].canonical_value)
+    ('resolved', 'exact', 1, 1500.0)
+    >>> resolver.resolve("softdrinks").reason
+    'generic word: never resolved automatically'
+    >>> resolver.resolve_batch(["coke", None]).column("status").to_pylist()
+    ['resolved', 'unresolved']
+
+:class:`Catalog` takes tables (pyarrow, polars, pandas, a dict of columns or a list of row
+dicts) and pickles; :meth:`Resolver.resolve_batch` returns a ``pyarrow.Table`` of decisions
+(a null input gives a row with status ``unresolved`` and reason ``"null input"``);
+:class:`TriageQueue` groups what did not resolve for a person; :func:`calibrate` and
+:func:`evaluate` measure thresholds and decisions on labelled data; :func:`normalize` shows
+what the normaliser does to a text.
+
 Errors raised by the core are subclasses of :class:`CesError` (and of ``ValueError``), one
-per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes. Arguments of
+per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes (catalog
+errors name the row and column: ``row 2: invalid value for `brands.id` …``). Arguments of
 the wrong type raise ``TypeError`` naming the argument.
 """
 
@@ -27,14 +52,31 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional, Union
 
 from . import _ces
 from ._ces import (
+    ALIAS_TYPES,
+    DEFAULT_NORMALIZER,
     ERROR_CODES,
+    NORMALIZER_STEPS,
+    RESOLVER_VERSION,
+    Accuracy,
+    CalibrationReport,
+    Candidate,
+    Catalog,
     CesError,
+    Decision,
     InvalidArgumentError,
     InvalidThresholdError,
     InvalidUtf8Error,
     LengthMismatchError,
     MissingValueError,
+    Normalized,
+    Quantity,
+    Resolver,
+    TriageItem,
+    TriageQueue,
     __version__,
+    calibrate,
+    evaluate,
+    normalize,
     show_trgm,
     show_trgm_text,
     similar,
@@ -57,15 +99,32 @@ if TYPE_CHECKING:
 Metric = Literal["similarity", "word_similarity", "strict_word_similarity"]
 
 __all__ = [
+    "ALIAS_TYPES",
+    "DEFAULT_NORMALIZER",
     "ERROR_CODES",
+    "NORMALIZER_STEPS",
+    "RESOLVER_VERSION",
+    "Accuracy",
+    "CalibrationReport",
+    "Candidate",
+    "Catalog",
     "CesError",
+    "Decision",
     "InvalidArgumentError",
     "InvalidThresholdError",
     "InvalidUtf8Error",
     "LengthMismatchError",
     "Metric",
     "MissingValueError",
+    "Normalized",
+    "Quantity",
+    "Resolver",
+    "TriageItem",
+    "TriageQueue",
     "__version__",
+    "calibrate",
+    "evaluate",
+    "normalize",
     "score_pairs",
     "show_trgm",
     "show_trgm_text",
