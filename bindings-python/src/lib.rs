@@ -213,7 +213,10 @@ fn score_pairs<'py>(
     right: &Bound<'py, PyAny>,
     #[pyo3(from_py_with = metric_arg)] metric: Metric,
 ) -> Result<Py<PyAny>> {
-    let (left, right) = (column(left, "left")?, column(right, "right")?);
+    let (left, right) = (
+        crate::tables::column_arg(left, "left")?,
+        crate::tables::column_arg(right, "right")?,
+    );
     let scores = py.detach(|| -> Result<Vec<Option<f32>>> {
         let (left, right) = (strings(&left, "left")?, strings(&right, "right")?);
         Ok(trgm::score_pairs(metric, &left, &right)?)

@@ -88,3 +88,12 @@ def test_one_megabyte_strings() -> None:
     out = ces.score_pairs([big, one_word, big], ["lorem ipsum", one_word, None]).to_pylist()
     assert out == [ces.similarity(big, "lorem ipsum"), 1.0, None]
     assert out[0] is not None and 0.0 < out[0] < 1.0
+
+
+def test_polars_all_null_series_gives_null_scores() -> None:
+    import polars as pl
+
+    scores = ces.score_pairs(pl.Series([None, None], dtype=pl.Utf8), pl.Series(["a", "b"]))
+    assert scores.to_pylist() == [None, None]
+    scores = ces.score_pairs(pl.Series([None, None]), ["a", "b"])
+    assert scores.to_pylist() == [None, None]
