@@ -133,9 +133,13 @@ def test_column_of_wrong_type_is_type_error_naming_it(column: Any, expected: str
         ces.score_pairs(["a", "b"], column)
 
 
-def test_native_score_pairs_rejects_non_arrow_objects() -> None:
-    with pytest.raises(TypeError, match=r"^`left` must be an Arrow column .* not list$"):
-        ces._ces.score_pairs(["a"], pa.array(["a"]))  # type: ignore[arg-type]
+def test_native_score_pairs_rejects_non_columns() -> None:
+    # Sequences are converted (through pyarrow); single values and non-sequences are not.
+    assert ces._ces.score_pairs(["a"], pa.array(["a"])).to_pylist() == [1.0]  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^`left` must be a column \(not a single value\)"):
+        ces._ces.score_pairs("a", pa.array(["a"]))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^`right`"):
+        ces._ces.score_pairs(pa.array(["a"]), 42)  # type: ignore[arg-type]
 
 
 def test_errors_pickle_with_their_attributes() -> None:
