@@ -9,18 +9,23 @@ export PYO3_PYTHON := $(PY)
 export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: help demo test bench-trigram env lint clean
+.PHONY: help demo test bench-trigram bench-brands env lint clean
 
 help:
 	@echo "make demo           run the main job on the embedded default (SQLite)"
 	@echo "make test           every test: Rust, Python, Node, PostgreSQL, SQLite"
 	@echo "make bench-trigram  criterion bench + side-by-side with PostgreSQL similarity()"
+	@echo "make bench-brands   brand resolution: side-by-side with PostgreSQL pg_trgm and RapidFuzz"
 
 # --- environments ------------------------------------------------------------------------
 $(VENV)/.stamp: requirements-dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(VENV)/.bench-stamp: requirements-bench.txt $(VENV)/.stamp
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@touch $@
 
 bindings-node/node_modules/.stamp: bindings-node/package.json bindings-node/package-lock.json
@@ -39,6 +44,9 @@ test: env
 # --- benchmarks --------------------------------------------------------------------------
 bench-trigram: $(VENV)/.stamp
 	scripts/bench.sh trigram
+
+bench-brands: $(VENV)/.bench-stamp
+	PYTHON=$(PY) scripts/bench.sh brands
 
 lint:
 	cargo fmt --all -- --check

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks: `scripts/bench.sh trigram`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
+# Benchmarks: `scripts/bench.sh trigram|brands`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
 # The last lines are the `bench: <workload> | ours … | <anchor> … | ratio …` summaries.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-what=${1:?which benchmark: trigram}
+what=${1:?which benchmark: trigram or brands}
 if [ -z "${DATABASE_URL:-}" ]; then
   pgdir=$(mktemp -d /tmp/ces-pg.XXXXXX)
   trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
@@ -21,6 +21,20 @@ trigram)
   echo
   grep '^bench:' "$out"
   rm -f "$out"
+  ;;
+brands)
+  # 2 threads on our side (the anchors' core count); RapidFuzz reads the data we write.
+  export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-2}
+  py=${PYTHON:-$root/.venv/bin/python}
+  out=$(mktemp)
+  status=0
+  cargo run --release --locked --quiet -p ces-benches --bin brands_vs_postgres | tee "$out" || status=$?
+  echo
+  "$py" benches/brands_rapidfuzz.py bench-out/brands | tee -a "$out" || status=$?
+  echo
+  grep '^bench:' "$out" || true
+  rm -f "$out"
+  exit "$status"
   ;;
 *)
   echo "unknown benchmark: $what" >&2

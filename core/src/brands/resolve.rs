@@ -435,17 +435,14 @@ impl Resolver {
             d.reason = Some("tie broken by alias priority, then lowest brand id".into());
         }
         // Explanation: shared and missing trigrams against the matched text.
-        let entries = self.catalog.entries();
-        if let Some(en) = entries.iter().find(|e| {
-            e.text == best.matched_text
-                && self.catalog.brands()[e.brand as usize].id == best.brand_id
-        }) {
-            for t in q.iter() {
-                if en.set.contains(t) {
-                    d.shared_trigrams.push(t.to_string());
-                } else {
-                    d.missing_trigrams.push(t.to_string());
-                }
+        // The matched text's trigram set, rebuilt from its normalised form (O(text), not a
+        // scan of the catalog).
+        let matched = TrigramSet::new(&self.catalog.normalizer().apply(&best.matched_text).text);
+        for t in q.iter() {
+            if matched.contains(t) {
+                d.shared_trigrams.push(t.to_string());
+            } else {
+                d.missing_trigrams.push(t.to_string());
             }
         }
         d.candidates = cands.into_iter().take(self.config.top_k).collect();
