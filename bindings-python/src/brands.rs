@@ -1333,5 +1333,15 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ALIAS_TYPES",
         PyTuple::new(py, AliasType::ALL.map(AliasType::name))?,
     )?;
+    // The core's defaults, so tests can check the signature defaults above never drift.
+    let d = ces::brands::ResolverConfig::default();
+    let defaults = pyo3::types::PyDict::new(py);
+    defaults.set_item("threshold", d.threshold)?;
+    defaults.set_item("metric", d.metric.name())?;
+    defaults.set_item("ambiguity_margin", d.ambiguity_margin)?;
+    defaults.set_item("top_k", d.top_k)?;
+    defaults.set_item("suggestion_threshold", d.suggestion_threshold)?;
+    defaults.set_item("block_generic_words", d.block_generic_words)?;
+    m.add("RESOLVER_DEFAULTS", defaults)?;
     Ok(())
 }

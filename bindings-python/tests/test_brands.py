@@ -965,3 +965,9 @@ def test_readme_python_blocks_run() -> None:
     namespace: dict[str, Any] = {}  # one namespace: the blocks read top to bottom
     for code in blocks:
         exec(compile(code, str(readme), "exec"), namespace)
+
+
+def test_resolver_signature_defaults_are_the_cores() -> None:
+    r = ces.Resolver(ces.Catalog([{"id": 1, "name": "A"}]))
+    got = {k: getattr(r, k) for k in ces._ces.RESOLVER_DEFAULTS}
+    assert got == ces._ces.RESOLVER_DEFAULTS

@@ -1,6 +1,6 @@
 """Type stubs of the native module ``ces._ces`` (checked with ``python -m mypy.stubtest ces._ces``)."""
 
-from typing import Any, Callable, Final, Iterable, Literal, Mapping, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Final, Iterable, Literal, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 import pyarrow as pa  # type: ignore[import-untyped]
 from typing_extensions import final
@@ -40,6 +40,7 @@ __all__ = [
     "calibrate",
     "evaluate",
     "RESOLVER_VERSION",
+    "RESOLVER_DEFAULTS",
     "NORMALIZER_STEPS",
     "DEFAULT_NORMALIZER",
     "ALIAS_TYPES",
@@ -89,6 +90,7 @@ def _parallel_enabled() -> bool: ...
 # Brand resolution.
 
 RESOLVER_VERSION: Final[str]
+RESOLVER_DEFAULTS: Final[Dict[str, object]]
 NORMALIZER_STEPS: Final[Tuple[str, ...]]
 DEFAULT_NORMALIZER: Final[Tuple[str, ...]]
 ALIAS_TYPES: Final[Tuple[str, ...]]
