@@ -81,6 +81,45 @@ pub enum CesError {
         /// Its length.
         right_len: usize,
     },
+    /// One record of an input table (an Everflow, Redtrack or mapping row) is invalid: a
+    /// negative amount, money that is not a number, an unknown currency, a date that does not
+    /// parse. Readers collect these as [`crate::cpa::RowIssue`]s unless asked to be strict.
+    #[error("{input} {row}invalid `{field}`: {value:?} ({reason})")]
+    InvalidRecord {
+        /// The input: `everflow`, `redtrack` or `mapping`.
+        input: String,
+        /// The zero-based record position in that input.
+        row: Row,
+        /// The field, as named in the input.
+        field: String,
+        /// The raw value, as it came.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// Two records with the same key but different values, so neither can be chosen.
+    #[error("{input}: rows {first_row} and {row} have the same key ({key}) but different values")]
+    DuplicateKey {
+        /// The input: `everflow` or `redtrack`.
+        input: String,
+        /// The key, rendered for humans.
+        key: String,
+        /// The first record with that key.
+        first_row: u64,
+        /// The record that disagrees with it.
+        row: u64,
+    },
+    /// A document that cannot be read at all (JSON that does not parse, a CSV without the
+    /// required header).
+    #[error("{input}: {reason} (at {location})")]
+    MalformedInput {
+        /// The input.
+        input: String,
+        /// Where: a page, line or byte offset.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl CesError {
@@ -93,6 +132,9 @@ impl CesError {
             CesError::InvalidUtf8 { .. } => "invalid_utf8",
             CesError::MissingValue { .. } => "missing_value",
             CesError::LengthMismatch { .. } => "length_mismatch",
+            CesError::InvalidRecord { .. } => "invalid_record",
+            CesError::DuplicateKey { .. } => "duplicate_key",
+            CesError::MalformedInput { .. } => "malformed_input",
         }
     }
 
@@ -104,6 +146,9 @@ impl CesError {
         "invalid_utf8",
         "missing_value",
         "length_mismatch",
+        "invalid_record",
+        "duplicate_key",
+        "malformed_input",
     ];
 
     /// The row the error belongs to, if any.
@@ -111,7 +156,9 @@ impl CesError {
         match self {
             CesError::InvalidArgument { row, .. }
             | CesError::InvalidUtf8 { row, .. }
-            | CesError::MissingValue { row, .. } => row.0,
+            | CesError::MissingValue { row, .. }
+            | CesError::InvalidRecord { row, .. } => row.0,
+            CesError::DuplicateKey { row, .. } => Some(*row),
             _ => None,
         }
     }
@@ -122,8 +169,11 @@ impl CesError {
             CesError::InvalidThreshold { field, .. }
             | CesError::InvalidArgument { field, .. }
             | CesError::InvalidUtf8 { field, .. }
-            | CesError::MissingValue { field, .. } => Some(field),
-            CesError::LengthMismatch { .. } => None,
+            | CesError::MissingValue { field, .. }
+            | CesError::InvalidRecord { field, .. } => Some(field),
+            CesError::LengthMismatch { .. }
+            | CesError::DuplicateKey { .. }
+            | CesError::MalformedInput { .. } => None,
         }
     }
 

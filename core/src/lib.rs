@@ -51,6 +51,7 @@
 //! `docs/performance.md`.
 
 pub mod brands;
+pub mod cpa;
 pub mod error;
 pub mod parallel;
 pub mod rng;
