@@ -9,13 +9,14 @@ export PYO3_PYTHON := $(PY)
 export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: help demo test bench-trigram bench-brands env lint clean
+.PHONY: help demo test bench-trigram bench-brands bench-cpa env lint clean
 
 help:
 	@echo "make demo           run the main job on the embedded default (SQLite)"
 	@echo "make test           every test: Rust, Python, Node, PostgreSQL, SQLite"
 	@echo "make bench-trigram  criterion bench + side-by-side with PostgreSQL similarity()"
 	@echo "make bench-brands   brand resolution: side-by-side with PostgreSQL pg_trgm and RapidFuzz"
+	@echo "make bench-cpa      CPA merge on ~10M rows: side-by-side with Polars and DuckDB"
 
 # --- environments ------------------------------------------------------------------------
 $(VENV)/.stamp: requirements-dev.txt
@@ -47,6 +48,9 @@ bench-trigram: $(VENV)/.stamp
 
 bench-brands: $(VENV)/.bench-stamp
 	PYTHON=$(PY) scripts/bench.sh brands
+
+bench-cpa: $(VENV)/.bench-stamp
+	PYTHON=$(PY) scripts/bench.sh cpa
 
 lint:
 	cargo fmt --all -- --check

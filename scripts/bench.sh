@@ -4,8 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-what=${1:?which benchmark: trigram or brands}
-if [ -z "${DATABASE_URL:-}" ]; then
+what=${1:?which benchmark: trigram, brands or cpa}
+if [ -z "${DATABASE_URL:-}" ] && [ "$what" != cpa ]; then
   pgdir=$(mktemp -d /tmp/ces-pg.XXXXXX)
   trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
   DATABASE_URL=$(scripts/pg-cluster.sh start "$pgdir")
@@ -34,6 +34,20 @@ brands)
   echo
   grep '^bench:' "$out" || true
   rm -f "$out"
+  exit "$status"
+  ;;
+cpa)
+  # Ours through the Python binding (Arrow in, Arrow out: what a data engineer calls), built
+  # in release mode; Polars and DuckDB on the same Arrow tables, each in its own process.
+  py=${PYTHON:-$root/.venv/bin/python}
+  "$root/.venv/bin/maturin" develop --release --quiet -m bindings-python/Cargo.toml
+  out=$(mktemp)
+  status=0
+  "$py" benches/cpa_bench.py --out bench-out/cpa | tee "$out" || status=$?
+  echo
+  grep '^bench:' "$out" || true
+  rm -f "$out"
+
   exit "$status"
   ;;
 *)

@@ -945,3 +945,46 @@ fn range_filter_counts_what_it_leaves_out() {
     );
     assert!(DateRange::new(d("2025-12-18"), d("2025-12-01")).is_err());
 }
+
+#[test]
+fn sums_that_a_decimal_cannot_hold_are_errors_not_panics() {
+    let mut ef = EverflowTable::new();
+    let big = Decimal::from_str("50000000000000000000000000000").unwrap(); // 5e28
+    for label in ["A", "B"] {
+        ef.push(EverflowRow {
+            payout: big,
+            revenue: big,
+            ..ef_row("2025-11-01", label, 1, 1, "1")
+        })
+        .unwrap();
+    }
+    let err = merge(
+        &ef,
+        &SpendTable::new(),
+        &Mapping::new(),
+        &MergeConfig::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.field(), Some("money"));
+    // Digits that would be rounded away are refused too.
+    let mut ef = EverflowTable::new();
+    ef.push(EverflowRow {
+        payout: Decimal::from_str("1000000000000000").unwrap(),
+        ..ef_row("2025-11-01", "A", 1, 1, "1")
+    })
+    .unwrap();
+    ef.push(EverflowRow {
+        payout: Decimal::from_str("0.0000000000000000001").unwrap(),
+        ..ef_row("2025-11-01", "B", 1, 1, "1")
+    })
+    .unwrap();
+    assert!(
+        merge(
+            &ef,
+            &SpendTable::new(),
+            &Mapping::new(),
+            &MergeConfig::default()
+        )
+        .is_err()
+    );
+}

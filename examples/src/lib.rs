@@ -7,6 +7,8 @@
 use ces::brands::{AliasRecord, BrandRecord, CatalogSpec, NormalizerSpec};
 pub use ces::rng::Rng;
 
+pub mod affiliate;
+
 /// A master brand of the demo catalog: name, category, aliases (alias, alias type).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DemoBrand {

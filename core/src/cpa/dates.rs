@@ -245,10 +245,19 @@ pub fn everflow_date(epoch_seconds: i64) -> std::result::Result<Date, String> {
 }
 
 /// Parses a date field: `YYYY-MM-DD` (a calendar date, taken as it is), an RFC 3339
-/// timestamp with an offset (an instant, converted to the report zone), or a local
-/// `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` without an offset (already report-zone
-/// wall-clock time: its date part).
-pub(crate) fn parse_date_text(
+/// timestamp with an offset (an instant, converted to the report zone; its epoch seconds are
+/// returned too), or a local `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` without an
+/// offset (already report-zone wall-clock time: its date part). This is what the Redtrack
+/// reader does with a `date` field.
+///
+/// ```
+/// use ces::cpa::{parse_date_text, ReportZone};
+/// let ny = ReportZone::default();
+/// let (d, stamp) = parse_date_text("2025-11-03T04:30:00Z", &ny).unwrap();
+/// assert_eq!((d.to_string(), stamp), ("2025-11-02".to_string(), Some(1762144200)));
+/// assert!(parse_date_text("03/11/2025", &ny).is_err());
+/// ```
+pub fn parse_date_text(
     text: &str,
     zone: &ReportZone,
 ) -> std::result::Result<(Date, Option<i64>), String> {

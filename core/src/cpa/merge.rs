@@ -594,6 +594,20 @@ pub struct Merge {
     pub diagnostics: Diagnostics,
 }
 
+/// `*acc += x` if the result is exact (no overflow, no digits rounded away); `false` if not.
+fn add_exact(acc: &mut Decimal, x: Decimal) -> bool {
+    match acc.checked_add(x) {
+        Some(r) if r.scale() >= acc.scale().max(x.scale()) => {
+            *acc = r;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Spend summed per key: (key, cost, clicks, records).
+type SpendSum = (u128, Decimal, u64, u32);
+
 #[derive(Clone, Copy)]
 enum SourceState {
     Unknown,
@@ -711,6 +725,27 @@ pub fn merge_with_progress(
         everflow_rows: (everflow.len() - ef_rows.len()) as u64,
         redtrack_rows: (spend.len() - rt_rows.len()) as u64,
     };
+    // Every amount is non-negative, so if the grand totals are exact decimals (at most 28
+    // significant digits), every partial sum of the merge and its reports is exact too.
+    let mut exact = true;
+    let (mut g_rev, mut g_pay, mut g_cost) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for &i in &ef_rows {
+        exact &= add_exact(&mut g_rev, everflow.revenue[i as usize]);
+        exact &= add_exact(&mut g_pay, everflow.payout[i as usize]);
+    }
+    for &i in &rt_rows {
+        exact &= add_exact(&mut g_cost, spend.cost[i as usize]);
+    }
+    let mut g_all = g_pay;
+    exact &= add_exact(&mut g_all, g_cost);
+    if !exact {
+        return Err(CesError::InvalidArgument {
+            row: Row(None),
+            field: "money".into(),
+            value: format!("Σrevenue {g_rev}, Σpayout {g_pay}, Σcost {g_cost}"),
+            reason: "the totals need more than the 28 significant digits a decimal holds, so they cannot be added exactly".into(),
+        });
+    }
     for &i in &ef_rows {
         let c = everflow.currencies[i as usize];
         if c != config.currency {
@@ -905,7 +940,6 @@ pub fn merge_with_progress(
         .min();
     let day0 = min_day.map_or(0, |d| d.to_epoch_days());
     let day_of = |d: Date| (d.to_epoch_days() - day0) as u32;
-    let date_of = |off: u32| Date::from_epoch_days(day0 + off as i32).unwrap_or_default();
     let key = |date: Date, label: u32, adv: u32| -> u128 {
         (u128::from(day_of(date)) << 64) | (u128::from(adv) << 32) | u128::from(label)
     };
@@ -1025,7 +1059,7 @@ pub fn merge_with_progress(
     diag.unmapped_spend = unmapped;
     sort_u128(&mut spend_keys);
     // Sums per key: (key96, cost, clicks, rows).
-    let mut spend_sums: Vec<(u128, Decimal, u64, u32)> = Vec::new();
+    let mut spend_sums: Vec<SpendSum> = Vec::new();
     for &k in &spend_keys {
         let i = (k & 0xFFFF_FFFF) as usize;
         let key96 = k >> 32;
@@ -1074,8 +1108,75 @@ pub fn merge_with_progress(
         total: n_ef,
     });
 
-    // --- the join -------------------------------------------------------------------------------------
+    // --- the join: ordered chunks of keys, in parallel, concatenated in order -------------------
     let n_est = ef_keys.len() + spend_sums.len();
+    let n_labels = labels.len();
+    let n_advs = advs.len();
+    let dense = n_labels.saturating_mul(n_advs) <= (1 << 24);
+    let mut flags_dense = Vec::new();
+    let mut flags_sparse: FxHashMap<u64, u8> = FxHashMap::default();
+    let flag_of = |l: u32, a: u32| -> u8 {
+        let mapped = mapped_pairs.contains(&pair(l, a));
+        let int = internal(l, a);
+        u8::from(mapped) | (u8::from(int) << 1)
+    };
+    if dense {
+        flags_dense = vec![0u8; n_labels * n_advs];
+        for l in 0..n_labels as u32 {
+            for a in 0..n_advs as u32 {
+                flags_dense[l as usize * n_advs + a as usize] = flag_of(l, a);
+            }
+        }
+    } else {
+        for &p in &mapped_pairs {
+            flags_sparse.insert(p, flag_of((p >> 32) as u32, p as u32));
+        }
+    }
+    let ctx = JoinCtx {
+        everflow,
+        ef_norm: &ef_norm,
+        advs: &advs,
+        adv_name_idx: &adv_name_idx,
+        labels: &labels,
+        n_advs,
+        flags_dense: &flags_dense,
+        flags_sparse: &flags_sparse,
+        include: &include,
+        exclude: &exclude,
+        day0,
+    };
+    let join_total = n_est as u64;
+    progress(MergeProgress {
+        stage: "join",
+        done: 0,
+        total: join_total,
+    });
+    let parallel = crate::parallel::enabled() && ef_keys.len() > 200_000;
+    let n_chunks = if parallel { 32 } else { 1 };
+    let mut bounds = vec![0usize];
+    for c in 1..n_chunks {
+        let mut b = (ef_keys.len() * c / n_chunks).max(*bounds.last().unwrap_or(&0));
+        while b > 0 && b < ef_keys.len() && ef_keys[b] >> 32 == ef_keys[b - 1] >> 32 {
+            b += 1;
+        }
+        bounds.push(b);
+    }
+    bounds.push(ef_keys.len());
+    let mut chunks: Vec<(&[u128], &[SpendSum])> = Vec::new();
+    let mut s_lo = 0usize;
+    for c in 0..n_chunks {
+        let (lo, hi) = (bounds[c], bounds[c + 1]);
+        let s_hi = if c + 1 == n_chunks {
+            spend_sums.len()
+        } else if hi < ef_keys.len() {
+            let bound = ef_keys[hi] >> 32;
+            s_lo + spend_sums[s_lo..].partition_point(|x| x.0 < bound)
+        } else {
+            s_lo
+        };
+        chunks.push((&ef_keys[lo..hi], &spend_sums[s_lo..s_hi]));
+        s_lo = s_hi;
+    }
     let mut out = PerformanceTable {
         affiliate_names: labels.iter().map(|l| (*l).to_owned()).collect(),
         advertiser_names,
@@ -1104,150 +1205,61 @@ pub fn merge_with_progress(
     let mut seen_pairs: FxHashSet<u64> = FxHashSet::default();
     let mut excluded: std::collections::BTreeMap<(u32, u32), (u64, Decimal)> =
         std::collections::BTreeMap::new();
-    let (mut e, mut s) = (0usize, 0usize);
-    let mask32 = 0xFFFF_FFFFu128;
-    let join_total = n_est as u64;
-    progress(MergeProgress {
-        stage: "join",
-        done: 0,
-        total: join_total,
-    });
-    while e < ef_keys.len() || s < spend_sums.len() {
-        if out.len() & 0xF_FFFF == 0 && !out.is_empty() {
-            progress(MergeProgress {
-                stage: "join",
-                done: (e + s) as u64,
-                total: join_total,
-            });
-        }
-        let ek = ef_keys.get(e).map(|k| k >> 32);
-        let sk = spend_sums.get(s).map(|x| x.0);
-        let k96 = match (ek, sk) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) => a,
-            (None, Some(b)) => b,
-            (None, None) => break,
-        };
-        // Everflow run for this key.
-        let (mut clicks, mut conv, mut rev, mut pay, mut ef_n) =
-            (0u64, 0u64, Decimal::ZERO, Decimal::ZERO, 0u32);
-        let run_start = e;
-        while e < ef_keys.len() && ef_keys[e] >> 32 == k96 {
-            let i = (ef_keys[e] & mask32) as usize;
-            // Same affiliate id (or both without one) within the key: a duplicate record.
-            let dup = ef_keys[run_start..e]
-                .iter()
-                .map(|k| (k & mask32) as usize)
-                .find(|&j| {
-                    everflow.affiliate_ids[j] == everflow.affiliate_ids[i]
-                        && (everflow.affiliate_ids[i].is_some()
-                            || everflow.affiliate_labels[j] == everflow.affiliate_labels[i])
-                });
-            if let Some(j) = dup {
-                let identical = everflow.clicks[j] == everflow.clicks[i]
-                    && everflow.conversions[j] == everflow.conversions[i]
-                    && everflow.revenue[j] == everflow.revenue[i]
-                    && everflow.payout[j] == everflow.payout[i];
-                let key_txt = format!(
-                    "{} / affiliate {} / advertiser {}",
-                    everflow.dates[i],
-                    everflow.affiliate_ids[i].map_or_else(
-                        || ef_norm[everflow.affiliate_labels[i] as usize].clone(),
-                        |a| a.to_string()
-                    ),
-                    everflow.advertiser_ids[i]
-                );
-                if !identical {
-                    return Err(CesError::DuplicateKey {
-                        input: "everflow".into(),
-                        key: key_txt,
-                        first_row: everflow.positions[j],
-                        row: everflow.positions[i],
-                    });
-                }
-                match diag
-                    .duplicate_rows
-                    .iter_mut()
-                    .rev()
-                    .find(|d| d.input == Input::Everflow && d.key == key_txt)
-                {
-                    Some(d) => d.rows.push(everflow.positions[i]),
-                    None => diag.duplicate_rows.push(DuplicateRows {
-                        input: Input::Everflow,
-                        key: key_txt,
-                        rows: vec![everflow.positions[j], everflow.positions[i]],
-                    }),
-                }
-                e += 1;
-                continue;
+    let wave = if parallel {
+        crate::parallel::threads().max(1) * 2
+    } else {
+        1
+    };
+    let mut done = 0u64;
+    for group in chunks.chunks(wave) {
+        let parts: Vec<Result<JoinPart>> =
+            crate::parallel::map_heavy(group, |(e, s)| join_chunk(&ctx, e, s));
+        for part in parts {
+            let p = part?;
+            done += p.keys;
+            out.dates.extend_from_slice(&p.out.dates);
+            out.advertiser_ids.extend_from_slice(&p.out.advertiser_ids);
+            out.advertiser_labels
+                .extend_from_slice(&p.out.advertiser_labels);
+            out.affiliate_labels
+                .extend_from_slice(&p.out.affiliate_labels);
+            out.is_internal.extend_from_slice(&p.out.is_internal);
+            out.everflow_clicks
+                .extend_from_slice(&p.out.everflow_clicks);
+            out.conversions.extend_from_slice(&p.out.conversions);
+            out.revenue.extend_from_slice(&p.out.revenue);
+            out.payout.extend_from_slice(&p.out.payout);
+            out.redtrack_cost.extend_from_slice(&p.out.redtrack_cost);
+            out.redtrack_clicks
+                .extend_from_slice(&p.out.redtrack_clicks);
+            out.cost.extend_from_slice(&p.out.cost);
+            out.cpa.extend_from_slice(&p.out.cpa);
+            out.everflow_rows.extend_from_slice(&p.out.everflow_rows);
+            out.spend_rows.extend_from_slice(&p.out.spend_rows);
+            totals.everflow_conversions += p.totals.everflow_conversions;
+            totals.everflow_payout += p.totals.everflow_payout;
+            totals.everflow_revenue += p.totals.everflow_revenue;
+            totals.external_payout += p.totals.external_payout;
+            totals.excluded_cost += p.totals.excluded_cost;
+            totals.output_cost += p.totals.output_cost;
+            totals.output_conversions += p.totals.output_conversions;
+            diag.duplicate_rows.extend(p.duplicate_rows);
+            diag.conversions_without_spend
+                .extend(p.conversions_without_spend);
+            diag.spend_without_conversions
+                .extend(p.spend_without_conversions);
+            for (k, (days, cost)) in p.excluded {
+                let x = excluded.entry(k).or_insert((0, Decimal::ZERO));
+                x.0 += days;
+                x.1 += cost;
             }
-            clicks += everflow.clicks[i];
-            conv += everflow.conversions[i];
-            rev += everflow.revenue[i];
-            pay += everflow.payout[i];
-            ef_n += 1;
-            e += 1;
+            seen_pairs.extend(p.seen_pairs);
         }
-        let (rt_cost, rt_clicks, rt_n) = match spend_sums.get(s) {
-            Some(x) if x.0 == k96 => {
-                s += 1;
-                (x.1, x.2, x.3)
-            }
-            _ => (Decimal::ZERO, 0, 0),
-        };
-        let label = (k96 & mask32) as u32;
-        let adv = ((k96 >> 32) & mask32) as u32;
-        let date = date_of((k96 >> 64) as u32);
-        let is_internal = internal(label, adv);
-        if ef_n > 0 && mapped_pairs.contains(&pair(label, adv)) {
-            seen_pairs.insert(pair(label, adv));
-        }
-        let cost = if is_internal { rt_cost } else { pay };
-        totals.everflow_conversions += conv;
-        totals.everflow_payout += pay;
-        totals.everflow_revenue += rev;
-        if !is_internal {
-            totals.external_payout += pay;
-            if rt_n > 0 {
-                let x = excluded.entry((label, adv)).or_insert((0, Decimal::ZERO));
-                x.0 += 1;
-                x.1 += rt_cost;
-                totals.excluded_cost += rt_cost;
-            }
-        } else if conv > 0 && rt_cost.is_zero() {
-            diag.conversions_without_spend.push(DayFlag {
-                date,
-                advertiser_id: advs[adv as usize],
-                affiliate_label: labels[label as usize].to_owned(),
-                conversions: conv,
-                redtrack_cost: rt_cost,
-            });
-        } else if conv == 0 && !rt_cost.is_zero() {
-            diag.spend_without_conversions.push(DayFlag {
-                date,
-                advertiser_id: advs[adv as usize],
-                affiliate_label: labels[label as usize].to_owned(),
-                conversions: conv,
-                redtrack_cost: rt_cost,
-            });
-        }
-        totals.output_cost += cost;
-        totals.output_conversions += conv;
-        out.dates.push(date);
-        out.advertiser_ids.push(advs[adv as usize]);
-        out.advertiser_labels.push(adv_name_idx[adv as usize]);
-        out.affiliate_labels.push(label);
-        out.is_internal.push(is_internal);
-        out.everflow_clicks.push(clicks);
-        out.conversions.push(conv);
-        out.revenue.push(rev);
-        out.payout.push(pay);
-        out.redtrack_cost.push(rt_cost);
-        out.redtrack_clicks.push(rt_clicks);
-        out.cost.push(cost);
-        out.cpa.push(cpa(cost, conv));
-        out.everflow_rows.push(ef_n);
-        out.spend_rows.push(rt_n);
+        progress(MergeProgress {
+            stage: "join",
+            done: done.min(join_total),
+            total: join_total,
+        });
     }
     progress(MergeProgress {
         stage: "join",
@@ -1283,4 +1295,232 @@ pub fn merge_with_progress(
         performance: out,
         diagnostics: diag,
     })
+}
+
+struct JoinCtx<'a> {
+    everflow: &'a EverflowTable,
+    ef_norm: &'a [String],
+    advs: &'a [i64],
+    adv_name_idx: &'a [u32],
+    labels: &'a [&'a str],
+    n_advs: usize,
+    flags_dense: &'a [u8],
+    flags_sparse: &'a FxHashMap<u64, u8>,
+    include: &'a [bool],
+    exclude: &'a [bool],
+    day0: i32,
+}
+
+impl JoinCtx<'_> {
+    /// bit 0: the mapping maps a source to (label, adv); bit 1: internal.
+    fn flags(&self, l: u32, a: u32) -> u8 {
+        if !self.flags_dense.is_empty() || self.labels.is_empty() {
+            self.flags_dense
+                .get(l as usize * self.n_advs + a as usize)
+                .copied()
+                .unwrap_or(0)
+        } else {
+            match self
+                .flags_sparse
+                .get(&((u64::from(l) << 32) | u64::from(a)))
+            {
+                Some(&f) => f,
+                // Not mapped: internal only by the include list.
+                None => u8::from(self.include[l as usize] && !self.exclude[l as usize]) << 1,
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct JoinPart {
+    keys: u64,
+    out: PerformanceTable,
+    totals: Reconciliation,
+    duplicate_rows: Vec<DuplicateRows>,
+    conversions_without_spend: Vec<DayFlag>,
+    spend_without_conversions: Vec<DayFlag>,
+    excluded: std::collections::BTreeMap<(u32, u32), (u64, Decimal)>,
+    seen_pairs: FxHashSet<u64>,
+}
+
+/// Joins one ordered chunk of Everflow keys with the spend sums of the same key range.
+fn join_chunk(ctx: &JoinCtx<'_>, ef_keys: &[u128], spend_sums: &[SpendSum]) -> Result<JoinPart> {
+    let everflow = ctx.everflow;
+    let mut part = JoinPart::default();
+    let out = &mut part.out;
+    let n = ef_keys.len() + spend_sums.len();
+    macro_rules! reserve {
+        ($($f:ident),*) => { $( out.$f.reserve(n); )* };
+    }
+    reserve!(
+        dates,
+        advertiser_ids,
+        advertiser_labels,
+        affiliate_labels,
+        is_internal,
+        everflow_clicks,
+        conversions,
+        revenue,
+        payout,
+        redtrack_cost,
+        redtrack_clicks,
+        cost,
+        cpa,
+        everflow_rows,
+        spend_rows
+    );
+    let totals = &mut part.totals;
+    let (mut e, mut s) = (0usize, 0usize);
+    let mask32 = 0xFFFF_FFFFu128;
+    let mut last_day: Option<(u32, Date)> = None;
+    while e < ef_keys.len() || s < spend_sums.len() {
+        let ek = ef_keys.get(e).map(|k| k >> 32);
+        let sk = spend_sums.get(s).map(|x| x.0);
+        let k96 = match (ek, sk) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => break,
+        };
+        part.keys += 1;
+        // Everflow run for this key.
+        let (mut clicks, mut conv, mut rev, mut pay, mut ef_n) =
+            (0u64, 0u64, Decimal::ZERO, Decimal::ZERO, 0u32);
+        let run_start = e;
+        while e < ef_keys.len() && ef_keys[e] >> 32 == k96 {
+            let i = (ef_keys[e] & mask32) as usize;
+            // Same affiliate id (or both without one) within the key: a duplicate record.
+            let dup = if e == run_start {
+                None
+            } else {
+                ef_keys[run_start..e]
+                    .iter()
+                    .map(|k| (k & mask32) as usize)
+                    .find(|&j| {
+                        everflow.affiliate_ids[j] == everflow.affiliate_ids[i]
+                            && (everflow.affiliate_ids[i].is_some()
+                                || everflow.affiliate_labels[j] == everflow.affiliate_labels[i])
+                    })
+            };
+            if let Some(j) = dup {
+                let identical = everflow.clicks[j] == everflow.clicks[i]
+                    && everflow.conversions[j] == everflow.conversions[i]
+                    && everflow.revenue[j] == everflow.revenue[i]
+                    && everflow.payout[j] == everflow.payout[i];
+                let key_txt = format!(
+                    "{} / affiliate {} / advertiser {}",
+                    everflow.dates[i],
+                    everflow.affiliate_ids[i].map_or_else(
+                        || ctx.ef_norm[everflow.affiliate_labels[i] as usize].clone(),
+                        |a| a.to_string()
+                    ),
+                    everflow.advertiser_ids[i]
+                );
+                if !identical {
+                    return Err(CesError::DuplicateKey {
+                        input: "everflow".into(),
+                        key: key_txt,
+                        first_row: everflow.positions[j],
+                        row: everflow.positions[i],
+                    });
+                }
+                match part
+                    .duplicate_rows
+                    .iter_mut()
+                    .rev()
+                    .find(|d| d.input == Input::Everflow && d.key == key_txt)
+                {
+                    Some(d) => d.rows.push(everflow.positions[i]),
+                    None => part.duplicate_rows.push(DuplicateRows {
+                        input: Input::Everflow,
+                        key: key_txt,
+                        rows: vec![everflow.positions[j], everflow.positions[i]],
+                    }),
+                }
+                e += 1;
+                continue;
+            }
+            clicks += everflow.clicks[i];
+            conv += everflow.conversions[i];
+            rev += everflow.revenue[i];
+            pay += everflow.payout[i];
+            ef_n += 1;
+            e += 1;
+        }
+        let (rt_cost, rt_clicks, rt_n) = match spend_sums.get(s) {
+            Some(x) if x.0 == k96 => {
+                s += 1;
+                (x.1, x.2, x.3)
+            }
+            _ => (Decimal::ZERO, 0, 0),
+        };
+        let label = (k96 & mask32) as u32;
+        let adv = ((k96 >> 32) & mask32) as u32;
+        let off = (k96 >> 64) as u32;
+        let date = match last_day {
+            Some((o, d)) if o == off => d,
+            _ => {
+                let d = Date::from_epoch_days(ctx.day0 + off as i32).unwrap_or_default();
+                last_day = Some((off, d));
+                d
+            }
+        };
+        let f = ctx.flags(label, adv);
+        let is_internal = f & 2 != 0;
+        if ef_n > 0 && f & 1 != 0 {
+            part.seen_pairs
+                .insert((u64::from(label) << 32) | u64::from(adv));
+        }
+        let cost = if is_internal { rt_cost } else { pay };
+        totals.everflow_conversions += conv;
+        totals.everflow_payout += pay;
+        totals.everflow_revenue += rev;
+        if !is_internal {
+            totals.external_payout += pay;
+            if rt_n > 0 {
+                let x = part
+                    .excluded
+                    .entry((label, adv))
+                    .or_insert((0, Decimal::ZERO));
+                x.0 += 1;
+                x.1 += rt_cost;
+                totals.excluded_cost += rt_cost;
+            }
+        } else if conv > 0 && rt_cost.is_zero() {
+            part.conversions_without_spend.push(DayFlag {
+                date,
+                advertiser_id: ctx.advs[adv as usize],
+                affiliate_label: ctx.labels[label as usize].to_owned(),
+                conversions: conv,
+                redtrack_cost: rt_cost,
+            });
+        } else if conv == 0 && !rt_cost.is_zero() {
+            part.spend_without_conversions.push(DayFlag {
+                date,
+                advertiser_id: ctx.advs[adv as usize],
+                affiliate_label: ctx.labels[label as usize].to_owned(),
+                conversions: conv,
+                redtrack_cost: rt_cost,
+            });
+        }
+        totals.output_cost += cost;
+        totals.output_conversions += conv;
+        out.dates.push(date);
+        out.advertiser_ids.push(ctx.advs[adv as usize]);
+        out.advertiser_labels.push(ctx.adv_name_idx[adv as usize]);
+        out.affiliate_labels.push(label);
+        out.is_internal.push(is_internal);
+        out.everflow_clicks.push(clicks);
+        out.conversions.push(conv);
+        out.revenue.push(rev);
+        out.payout.push(pay);
+        out.redtrack_cost.push(rt_cost);
+        out.redtrack_clicks.push(rt_clicks);
+        out.cost.push(cost);
+        out.cpa.push(cpa(cost, conv));
+        out.everflow_rows.push(ef_n);
+        out.spend_rows.push(rt_n);
+    }
+    Ok(part)
 }

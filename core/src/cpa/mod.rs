@@ -49,7 +49,7 @@ mod report;
 mod tables;
 
 pub use chrono::{DateTime, NaiveTime, Utc};
-pub use dates::{Date, DateRange, Period, ReportZone, everflow_date};
+pub use dates::{Date, DateRange, Period, ReportZone, everflow_date, parse_date_text};
 pub use merge::{
     DayFlag, Diagnostics, DuplicateRows, ExcludedSpend, InternalRule, MappingDuplicate, Merge,
     MergeConfig, MergeParams, MergeProgress, OutOfRange, PerformanceColumns, PerformanceRow,

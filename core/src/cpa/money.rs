@@ -156,7 +156,11 @@ pub fn cpa(cost: Decimal, conversions: u64) -> Option<Decimal> {
             None => return Some(slow_cpa(cost, conversions)),
         }
     };
-    let q = div_round_half_even(num, den);
+    let q = if let (Ok(n64), Ok(d64)) = (i64::try_from(num), i64::try_from(den)) {
+        i128::from(div_round_half_even_i64(n64, d64))
+    } else {
+        div_round_half_even(num, den)
+    };
     Decimal::try_from_i128_with_scale(q, CPA_SCALE)
         .ok()
         .or_else(|| Some(slow_cpa(cost, conversions)))
@@ -171,6 +175,22 @@ fn slow_cpa(cost: Decimal, conversions: u64) -> Decimal {
 
 /// `num / den` (den > 0) rounded half to even.
 pub(crate) fn div_round_half_even(num: i128, den: i128) -> i128 {
+    let q = num / den;
+    let r = num % den;
+    let twice = r.unsigned_abs() * 2;
+    let d = den.unsigned_abs();
+    let away = twice > d || (twice == d && q % 2 != 0);
+    if !away {
+        q
+    } else if num < 0 {
+        q - 1
+    } else {
+        q + 1
+    }
+}
+
+/// `num / den` (den > 0) rounded half to even, in 64 bits (the common case, much faster).
+fn div_round_half_even_i64(num: i64, den: i64) -> i64 {
     let q = num / den;
     let r = num % den;
     let twice = r.unsigned_abs() * 2;

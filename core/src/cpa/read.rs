@@ -235,7 +235,13 @@ pub fn read_everflow_json(documents: &[&[u8]], options: &ReadOptions) -> Result<
                         money_of(get("revenue")).map_err(|(v, e)| issue("revenue", v, e))?;
                     let payout = money_of(get("payout")).map_err(|(v, e)| issue("payout", v, e))?;
                     let profit = match get("profit") {
-                        None => revenue - payout,
+                        None => revenue.checked_sub(payout).ok_or_else(|| {
+                            issue(
+                                "profit",
+                                "null".into(),
+                                "revenue − payout overflows a decimal".into(),
+                            )
+                        })?,
                         some => money_of(some).map_err(|(v, e)| issue("profit", v, e))?,
                     };
                     Ok((
