@@ -39,6 +39,51 @@ export declare class Catalog {
 }
 
 /**
+ * The result of a merge: the merged rows and what the merge noticed. Returned by
+ * `cpaMergeSync` and `cpaMergeAsync`.
+ */
+export declare class CpaMerge {
+  /** Number of merged rows. */
+  get length(): number
+  /**
+   * Is there anything in the diagnostics a person should look at (rejected rows, unmapped
+   * spend, unused or malformed mappings, conflicts, duplicates, flagged days, excluded
+   * spend)?
+   */
+  get hasFindings(): boolean
+  /**
+   * The merged rows, ordered by (date, advertiser id, affiliate label). Money is exact
+   * decimal strings (`'7825.50'`, `'0.30000000000000004'`), as the inputs had them.
+   */
+  rows(): Array<CpaRow>
+  /** The diagnostics, field by field as the core has them (camelCase). */
+  diagnostics(): CpaDiagnostics
+  /**
+   * The diagnostics as the core's JSON text (snake_case keys, money as strings): the
+   * record stored with a run.
+   */
+  diagnosticsJson(): string
+  /**
+   * Summaries per (period start, advertiser), ordered by both: totals, internal and
+   * external affiliates, each CPA a ratio of sums (Σcost / Σconversions, never a mean of
+   * row CPAs). `period` is `'day'` (default), `'week'` (ISO, Monday to Sunday) or
+   * `'month'`.
+   *
+   * Throws `invalid_argument` for another period.
+   */
+  summary(period?: 'day' | 'week' | 'month'): Array<CpaSummary>
+  /**
+   * The top `n` (default 10) (advertiser, affiliate) pairs by conversions, over the dates
+   * and advertiser of `options` (all when omitted). Ties go to the lower CPA, then the
+   * label. CPAs are ratios of sums.
+   *
+   * Throws `invalid_argument` for an `n` that is not a whole number >= 0, a date that does
+   * not parse, an end before the start or an advertiser that is not a safe integer.
+   */
+  leaderboard(n?: number | undefined | null, options?: CpaLeaderboardOptions | undefined | null): Array<CpaLeaderboardRow>
+}
+
+/**
  * Resolves brand text against a catalog: exact name, then exact alias (after the catalog's
  * normaliser), then fuzzy pg_trgm scoring, with a `Decision` for every input.
  *
@@ -240,6 +285,510 @@ export interface CatalogSpec {
    * `'pg_trgm'` (no step: texts are scored as written), or step names in order.
    */
   normalizer?: 'default' | 'pg_trgm' | Array<'nfc' | 'nfkc' | 'lowercase' | 'fold_accents' | 'ampersand' | 'dotted_initials' | 'legal_forms' | 'quantities' | 'punctuation' | 'whitespace'>
+}
+
+/**
+ * The mapping CSV (dotted headers, as the real file comes: BOM, CRLF, trailing spaces,
+ * `n/a`), read by the core's reader: exactly one of `path` or `csv` (the text or a
+ * `Buffer`).
+ */
+export interface CpaCsvSource {
+  /** A CSV file. */
+  path?: string
+  /** The CSV text. */
+  csv?: string | Buffer
+}
+
+/** An internal affiliate's day that does not add up. */
+export interface CpaDayFlag {
+  /** Report date. */
+  date: string
+  /** Advertiser id. */
+  advertiserId: number
+  /** Affiliate label. */
+  affiliateLabel: string
+  /** Everflow conversions. */
+  conversions: number
+  /** Redtrack cost. */
+  redtrackCost: string
+}
+
+/**
+ * Everything a merge noticed: the core's `Diagnostics`, field by field (money as decimal
+ * strings, dates as `'YYYY-MM-DD'`).
+ */
+export interface CpaDiagnostics {
+  /** Input rows that were rejected (reported, never dropped silently). */
+  rejectedRows: Array<CpaRowIssue>
+  /** Spend that reaches no affiliate, per source, most first. */
+  unmappedSpend: Array<CpaUnmappedSpend>
+  /** Usable mapping rows never seen in Everflow. */
+  unusedMappings: Array<CpaUnusedMapping>
+  /** Mapping rows that cannot be used (`n/a`, missing or malformed ids). */
+  malformedMappings: Array<CpaRowIssue>
+  /** Mapping rows for one source that disagree (the source's spend is unmapped). */
+  conflictingMappings: Array<CpaMappingDuplicate>
+  /** Mapping rows for one source that agree (harmless, reported once). */
+  duplicateMappings: Array<CpaMappingDuplicate>
+  /** Identical duplicate input rows, counted once. */
+  duplicateRows: Array<CpaDuplicateRows>
+  /** Internal affiliates' days with conversions but no spend. */
+  conversionsWithoutSpend: Array<CpaDayFlag>
+  /** Internal affiliates' days with spend but no conversions. */
+  spendWithoutConversions: Array<CpaDayFlag>
+  /** Mapped spend on affiliates the internal rule makes external. */
+  excludedSpend: Array<CpaExcludedSpend>
+  /** Rows outside the date range. */
+  outOfRange: CpaOutOfRange
+  /** The reconciliation of totals. */
+  totals: CpaReconciliation
+}
+
+/** Rows with the same key and the same values: counted once. */
+export interface CpaDuplicateRows {
+  /** The input. */
+  input: 'everflow' | 'redtrack' | 'mapping'
+  /** The key, rendered. */
+  key: string
+  /** Positions of the rows (the first is kept). */
+  rows: Array<number>
+}
+
+/**
+ * One Everflow daily-stats row: conversions and money of one affiliate for one advertiser
+ * on one date.
+ *
+ * Money fields take a decimal string (exact: `'7825.50'` stays 7825.50, with its two
+ * places) or a number (converted through its shortest round-trip text, so `0.1 + 0.2`
+ * arrives as `0.30000000000000004`; `NaN` and `Infinity` are row errors). Prefer strings.
+ */
+export interface CpaEverflowRow {
+  /**
+   * The report date: `'YYYY-MM-DD'`, or Everflow's own form, epoch seconds at 00:00 UTC
+   * of that date (`1733097600` is 2024-12-02; converted in UTC).
+   */
+  date: string | number
+  /** Everflow's affiliate id (kept, but not the join key: the label is the identity). */
+  affiliateId?: number | null
+  /** The affiliate label (trimmed and whitespace-collapsed before joining). */
+  affiliateLabel: string
+  /** The advertiser id (a safe integer). */
+  advertiserId: number
+  /** The advertiser label. */
+  advertiserLabel: string
+  /** Clicks (`total_click`), a whole number >= 0. */
+  clicks: number
+  /** Conversions (`cv`), a whole number >= 0. */
+  conversions: number
+  /** Revenue (>= 0). */
+  revenue: string | number
+  /** Payout to the affiliate (>= 0). */
+  payout: string | number
+  /**
+   * Profit as the network reports it (may be negative); `revenue - payout` when omitted,
+   * as the core's JSON reader does.
+   */
+  profit?: string | number | null
+  /** ISO 4217 code; USD when omitted. */
+  currency?: string | null
+}
+
+/** Mapped spend on an affiliate the internal rule makes external. */
+export interface CpaExcludedSpend {
+  /** Affiliate label. */
+  affiliateLabel: string
+  /** Advertiser id. */
+  advertiserId: number
+  /** Days with such spend. */
+  days: number
+  /** The spend. */
+  cost: string
+}
+
+/** The three inputs of a merge. Each is an array of row objects or a source to read. */
+export interface CpaInputs {
+  /**
+   * Everflow daily stats: rows, or entity-table JSON responses (one response or an array
+   * of pages per document).
+   */
+  everflow: Array<CpaEverflowRow> | CpaJsonSource
+  /**
+   * Redtrack spend: rows, or report JSON (a bare array or wrapped in `rows`, `items`,
+   * `data` or `results`; field aliases as seen in the wild).
+   */
+  redtrack: Array<CpaRedtrackRow> | CpaJsonSource
+  /** The internal-affiliate mapping: rows, or the CSV. */
+  mapping: Array<CpaMappingRow> | CpaCsvSource
+}
+
+/**
+ * Everflow or Redtrack JSON, read by the core's readers: exactly one of `path` (a file),
+ * `paths` (several files, e.g. one per day or per page) or `json` (the text, a `Buffer` of
+ * UTF-8, or several documents).
+ */
+export interface CpaJsonSource {
+  /** A JSON file. */
+  path?: string
+  /** JSON files, read in order. */
+  paths?: Array<string>
+  /** JSON documents. */
+  json?: string | Buffer | Array<string | Buffer>
+}
+
+/** Which rows a leaderboard covers. */
+export interface CpaLeaderboardOptions {
+  /** First date, `'YYYY-MM-DD'` (inclusive). */
+  start?: string
+  /** Last date, `'YYYY-MM-DD'` (inclusive). */
+  end?: string
+  /** Only this advertiser id. */
+  advertiser?: number
+}
+
+/** One affiliate's line in the leaderboard. */
+export interface CpaLeaderboardRow {
+  /** 1-based rank. */
+  rank: number
+  /** Advertiser id. */
+  advertiserId: number
+  /** Advertiser label. */
+  advertiserLabel: string
+  /** Affiliate label. */
+  affiliateLabel: string
+  /** Internal on every day of the range? */
+  isInternal: boolean
+  /** Days with a row. */
+  days: number
+  /** Σ conversions. */
+  conversions: number
+  /** Σ cost. */
+  cost: string
+  /** Σ revenue. */
+  revenue: string
+  /** Σcost / Σconversions; `null` with no conversions. */
+  cpa: string | null
+}
+
+/** Mapping rows for the same source id. */
+export interface CpaMappingDuplicate {
+  /** Source id. */
+  sourceId: string
+  /** Where the rows are. */
+  locations: Array<string>
+  /** Their targets, `'label / advertiser id'`. */
+  targets: Array<string>
+}
+
+/**
+ * One row of the internal-affiliate mapping (the seven columns of the dotted-header CSV).
+ * Every field may be `null`; `'n/a'` means "not mapped", as in the real file. Rows that
+ * cannot be used are reported in `diagnostics().malformedMappings`.
+ */
+export interface CpaMappingRow {
+  /** `redtrack.source` */
+  source?: string | null
+  /** `redtrack.source_alias` */
+  sourceAlias?: string | null
+  /** `redtrack.source_id` */
+  sourceId?: string | null
+  /**
+   * `everflow.affiliate_id` (kept, never trusted: it is 1 on nearly every real row). A
+   * number is taken as its text.
+   */
+  affiliateId?: string | number | null
+  /** `everflow.affiliate_label` */
+  affiliateLabel?: string | null
+  /** `everflow.advertiser_id`. A number is taken as its text. */
+  advertiserId?: string | number | null
+  /** `everflow.advertiser_label` */
+  advertiserLabel?: string | null
+}
+
+/**
+ * `cpaMergeSync` on the libuv thread pool (files are read there too), as a
+ * `Promise<CpaMerge>`. The inputs are copied before the call returns. `onProgress`, when
+ * given, is called from the event loop while the merge runs.
+ *
+ * Rejects with the errors `cpaMergeSync` throws. Values of the wrong JavaScript type are
+ * found while the arguments are read and throw at once, before a promise exists.
+ */
+export declare function cpaMergeAsync(inputs: CpaInputs, options?: CpaMergeOptions | undefined | null): Promise<CpaMerge>
+
+/** Merge settings; every one is optional. */
+export interface CpaMergeOptions {
+  /**
+   * The one currency of every amount (ISO 4217). Default `'USD'`. A row in another
+   * currency is an `invalid_record` error: the merge has no exchange rates.
+   */
+  currency?: string
+  /**
+   * Derive internal affiliates from the mapping (an affiliate is internal when the mapping
+   * sends a Redtrack source to it). Default true.
+   */
+  internalFromMapping?: boolean
+  /** Affiliate labels that are internal whatever the mapping says. */
+  include?: Array<string>
+  /**
+   * Affiliate labels that are external whatever the mapping says (their mapped spend is
+   * reported in `excludedSpend`).
+   */
+  exclude?: Array<string>
+  /**
+   * First report date to merge, `'YYYY-MM-DD'` (inclusive); rows before it are counted in
+   * `outOfRange`.
+   */
+  start?: string
+  /** Last report date to merge, `'YYYY-MM-DD'` (inclusive). */
+  end?: string
+  /**
+   * The report time zone, an IANA name. Default `'America/New_York'`. Redtrack
+   * timestamps become report dates in this zone.
+   */
+  zone?: string
+  /**
+   * The report date of Redtrack rows that carry none (a report requested for one day),
+   * `'YYYY-MM-DD'`.
+   */
+  redtrackDate?: string
+  /**
+   * Throw (reject) on the first row that cannot be used, instead of reporting it in the
+   * diagnostics. Default false. (With the real mapping file, its `n/a` rows count.)
+   */
+  strict?: boolean
+  /**
+   * Called as the merge goes: at the start and end of each stage (`'spend'`, `'everflow'`,
+   * `'join'`) and every 2^20 rows of the join. Calls are queued through a threadsafe
+   * function and never block the merge; they arrive on the event loop, so with
+   * `cpaMergeSync` they arrive after it returns, and with `cpaMergeAsync` the last ones may
+   * arrive just after the promise settles. An exception it throws is an uncaught
+   * exception.
+   */
+  onProgress?: (stage: 'spend' | 'everflow' | 'join', done: number, total: number) => void
+}
+
+/**
+ * Merges Everflow conversions with Redtrack spend through the internal-affiliate mapping,
+ * by the core's rules: labels normalised on both sides; the key is (date, affiliate label,
+ * advertiser id); spend is summed per key through the mapping before the join; internal
+ * affiliates come from the mapping; cost is the Redtrack spend of internal affiliates and
+ * the Everflow payout of external ones; CPA is `null` with 0 conversions; money is decimal
+ * throughout. Blocks the event loop: prefer `cpaMergeAsync`.
+ *
+ * ```js
+ * const merge = cpaMergeSync({
+ *   everflow: { path: 'everflow-entity-table.json' },
+ *   redtrack: { path: 'redtrack-report.json' },
+ *   mapping: { path: 'internal-affiliates.csv' },
+ * }, { redtrackDate: '2024-12-02' })
+ * merge.rows()[1] // { affiliateLabel: 'G2 - Meta', isInternal: true, cost: '7825.50', cpa: '313.020000000000', … }
+ * merge.diagnostics().unmappedSpend // spend that reaches no affiliate, with its amount
+ * ```
+ *
+ * A row that cannot be used (a negative amount, money that is not a number, an unknown
+ * currency code, a date that does not parse) is reported in `diagnostics().rejectedRows`
+ * with its input, index, field, value and reason, and left out; with `strict: true` it
+ * throws `invalid_record` instead. Throws `invalid_argument` for bad options (currency,
+ * zone, dates, a label both included and excluded) or an input object without exactly one
+ * source; `malformed_input` for a document that cannot be read at all (JSON that does not
+ * parse, a CSV without the mapping's columns); `invalid_record` for a row in another
+ * currency than the merge's; `duplicate_key` for two Everflow or Redtrack rows with the
+ * same key and different values; Node's `ENOENT`, `EACCES`, … for a file that cannot be
+ * read. A value of the wrong JavaScript type throws a Node-API error naming the input and
+ * row index (`everflow[3]`).
+ */
+export declare function cpaMergeSync(inputs: CpaInputs, options?: CpaMergeOptions | undefined | null): CpaMerge
+
+/** Rows outside the merge's date range. */
+export interface CpaOutOfRange {
+  /** Everflow rows. */
+  everflowRows: number
+  /** Redtrack rows. */
+  redtrackRows: number
+}
+
+/**
+ * How the money and conversions reconcile: `redtrackCost = mappedCost + unmappedCost`,
+ * `outputCost = mappedCost - excludedCost + externalPayout`, `outputConversions =
+ * everflowConversions`.
+ */
+export interface CpaReconciliation {
+  /** Σ Everflow conversions (in range, duplicates counted once). */
+  everflowConversions: number
+  /** Σ Everflow payout. */
+  everflowPayout: string
+  /** Σ Everflow revenue. */
+  everflowRevenue: string
+  /** Σ Redtrack cost. */
+  redtrackCost: string
+  /** Redtrack cost that reached a mapped affiliate. */
+  mappedCost: string
+  /** Redtrack cost in `unmappedSpend`. */
+  unmappedCost: string
+  /** Mapped cost on affiliates made external (`excludedSpend`). */
+  excludedCost: string
+  /** Σ payout of external affiliates (their cost). */
+  externalPayout: string
+  /** Σ cost of the output. */
+  outputCost: string
+  /** Σ conversions of the output. */
+  outputConversions: number
+  /** Output rows. */
+  outputRows: number
+}
+
+/**
+ * One Redtrack spend row: the cost of one traffic source on one date.
+ *
+ * `cost` takes a decimal string (exact) or a number (its shortest round-trip text).
+ */
+export interface CpaRedtrackRow {
+  /**
+   * `'YYYY-MM-DD'` (a report date, taken as it is) or an RFC 3339 timestamp with an offset
+   * (`'2025-11-03T04:30:00Z'`: an instant, converted to the report zone). When omitted,
+   * the `redtrackDate` option.
+   */
+  date?: string | null
+  /** Redtrack's source id (the mapping key). */
+  sourceId: string
+  /** The source's name. */
+  sourceName: string
+  /** `'facebook'`, `'google'`, … when known. */
+  sourceAlias?: string | null
+  /** Clicks, a whole number >= 0. */
+  clicks: number
+  /** Conversions as Redtrack counts them (kept for reference; CPAs use Everflow's). */
+  conversions: number
+  /** Cost (>= 0). */
+  cost: string | number
+  /** ISO 4217 code; USD when omitted. */
+  currency?: string | null
+}
+
+/** One merged row, per (date, advertiser, affiliate). Money is an exact decimal string. */
+export interface CpaRow {
+  /** Report date, `'YYYY-MM-DD'`. */
+  date: string
+  /** Advertiser id. */
+  advertiserId: number
+  /** Advertiser label (normalised; the first seen for this id). */
+  advertiserLabel: string
+  /** Affiliate label (normalised): the identity. */
+  affiliateLabel: string
+  /** Internal (cost = Redtrack spend) or external (cost = Everflow payout). */
+  isInternal: boolean
+  /** Everflow clicks. */
+  everflowClicks: number
+  /** Everflow conversions. */
+  conversions: number
+  /** Everflow revenue. */
+  everflowRevenue: string
+  /** Everflow payout. */
+  everflowPayout: string
+  /** Redtrack cost summed through the mapping. */
+  redtrackCost: string
+  /** Redtrack clicks summed through the mapping. */
+  redtrackClicks: number
+  /** The cost: Redtrack cost when internal, Everflow payout when external. */
+  cost: string
+  /**
+   * `cost / conversions` rounded half to even at 12 places; `null` with 0 conversions
+   * (undefined, never 0).
+   */
+  cpa: string | null
+  /** Everflow rows behind this row (0: spend without an Everflow row). */
+  everflowRows: number
+  /** Redtrack rows behind this row. */
+  spendRows: number
+}
+
+/** A row that was not accepted, with where it was and what was wrong. */
+export interface CpaRowIssue {
+  /** The input. */
+  input: 'everflow' | 'redtrack' | 'mapping'
+  /** The zero-based row position in that input (across pages and files). */
+  row: number
+  /**
+   * Where a person finds it: `'page 2, row 14'`, `'line 7'`, `'everflow[3]'` (an index
+   * into the array given).
+   */
+  location: string
+  /**
+   * The field at fault, as the core names it (`cost`, `currency`,
+   * `everflow.affiliate_label`, …).
+   */
+  field: string
+  /** The raw value, as it came (`'null'` when missing). */
+  value: string
+  /** Why it was rejected. */
+  reason: string
+}
+
+/** Sums over a set of rows, with their CPA as a ratio of sums. */
+export interface CpaSegment {
+  /** Rows summed. */
+  rows: number
+  /** Σ conversions. */
+  conversions: number
+  /** Σ cost. */
+  cost: string
+  /** Σ Everflow revenue. */
+  revenue: string
+  /** Σ Everflow payout. */
+  payout: string
+  /** Σ Redtrack cost. */
+  redtrackCost: string
+  /** Σcost / Σconversions (never the mean of row CPAs); `null` with no conversions. */
+  cpa: string | null
+}
+
+/** One advertiser's figures for one period. */
+export interface CpaSummary {
+  /** The period. */
+  period: 'day' | 'week' | 'month'
+  /** Its first date (a Monday for weeks, the 1st for months). */
+  start: string
+  /** Advertiser id. */
+  advertiserId: number
+  /** Advertiser label. */
+  advertiserLabel: string
+  /** All affiliates. */
+  total: CpaSegment
+  /** Internal affiliates. */
+  internal: CpaSegment
+  /** External affiliates. */
+  external: CpaSegment
+}
+
+/** Redtrack spend whose source the mapping sends nowhere: this cost is in no output row. */
+export interface CpaUnmappedSpend {
+  /** The source id. */
+  sourceId: string
+  /** Its name (as its first row had it). */
+  sourceName: string
+  /** Why it is unmapped. */
+  reason: 'not_in_mapping' | 'malformed_mapping' | 'conflicting_mapping'
+  /** Rows. */
+  rows: number
+  /** Clicks. */
+  clicks: number
+  /** Cost. */
+  cost: string
+  /** First date with spend. */
+  firstDate: string
+  /** Last date with spend. */
+  lastDate: string
+}
+
+/** A usable mapping row whose affiliate and advertiser never appear in Everflow (in range). */
+export interface CpaUnusedMapping {
+  /** Where the row is. */
+  location: string
+  /** Source id. */
+  sourceId: string
+  /** Affiliate label (normalised). */
+  affiliateLabel: string
+  /** Advertiser id. */
+  advertiserId: number
 }
 
 /** Everything the resolver decided about one input, and why. */

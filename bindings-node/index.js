@@ -836,9 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Catalog = nativeBinding.Catalog
+module.exports.CpaMerge = nativeBinding.CpaMerge
 module.exports.Resolver = nativeBinding.Resolver
 module.exports.TriageQueue = nativeBinding.TriageQueue
 module.exports.calibrate = nativeBinding.calibrate
+module.exports.cpaMergeAsync = nativeBinding.cpaMergeAsync
+module.exports.cpaMergeSync = nativeBinding.cpaMergeSync
 module.exports.normalize = nativeBinding.normalize
 module.exports.scorePairs = nativeBinding.scorePairs
 module.exports.scorePairsSync = nativeBinding.scorePairsSync

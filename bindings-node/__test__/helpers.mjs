@@ -19,4 +19,13 @@ export function isFloat32(x) {
 }
 
 /** Every code a CES error can carry (`CesError::CODES` in the core). */
-export const CES_CODES = ['invalid_threshold', 'invalid_argument', 'invalid_utf8', 'missing_value', 'length_mismatch']
+export const CES_CODES = [
+  'invalid_threshold',
+  'invalid_argument',
+  'invalid_utf8',
+  'missing_value',
+  'length_mismatch',
+  'invalid_record',
+  'duplicate_key',
+  'malformed_input',
+]

@@ -17,39 +17,8 @@ use napi::bindgen_prelude::{
 };
 use napi_derive::napi;
 
-use crate::Cell;
 use crate::error::{self, invalid, to_js};
-
-/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// A number as JavaScript prints it, near enough for an error message.
-fn show(value: f64) -> String {
-    if value.is_finite() && value.abs() >= 1e21 {
-        format!("{value:e}")
-    } else {
-        value.to_string()
-    }
-}
-
-/// A JavaScript number standing for an `i64` (an id, a timestamp): it must be a safe integer.
-fn integer(value: f64, row: Option<usize>, field: &str) -> ces::Result<i64> {
-    if value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER {
-        Ok(value as i64)
-    } else {
-        Err(invalid(
-            row,
-            field,
-            show(value),
-            "must be a safe integer, at most 2^53 - 1 in magnitude",
-        ))
-    }
-}
-
-/// An `i64` from the core as a JavaScript number (exact: every id came in as a safe integer).
-fn number(value: i64) -> f64 {
-    value as f64
-}
+use crate::{Cell, integer, number, show};
 
 /// A length as a JavaScript number.
 fn count(n: usize) -> u32 {

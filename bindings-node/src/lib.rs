@@ -7,9 +7,10 @@
 //! `scorePairsSync`, both running the same [`ScorePairs`] computation.
 //!
 //! Brand resolution (`Catalog`, `Resolver`, `TriageQueue`, `normalize`, `calibrate`) is in
-//! [`brands`].
+//! [`brands`]; CPA merge (`cpaMergeSync`, `cpaMergeAsync`, `CpaMerge`) in [`cpa`].
 
 pub mod brands;
+pub mod cpa;
 mod error;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -31,6 +32,44 @@ pub(crate) fn text<'a>(
         Either::A(s) => Ok(s),
         Either::B(bytes) => CesError::utf8(bytes, field, None).map_err(to_js),
     }
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub(crate) const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// A number as JavaScript prints it, near enough for an error message.
+pub(crate) fn show(value: f64) -> String {
+    if value.is_infinite() {
+        if value > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+    } else if value.is_finite() && value.abs() >= 1e21 {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// Is `value` a safe integer (`Number.isSafeInteger`)?
+pub(crate) fn is_safe_integer(value: f64) -> bool {
+    value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER
+}
+
+/// A JavaScript number standing for an `i64` (an id, a timestamp): it must be a safe integer.
+pub(crate) fn integer(value: f64, row: Option<usize>, field: &str) -> ces::Result<i64> {
+    if is_safe_integer(value) {
+        Ok(value as i64)
+    } else {
+        Err(error::invalid(
+            row,
+            field,
+            show(value),
+            "must be a safe integer, at most 2^53 - 1 in magnitude",
+        ))
+    }
+}
+
+/// An `i64` from the core as a JavaScript number (exact: every id came in as a safe integer).
+pub(crate) fn number(value: i64) -> f64 {
+    value as f64
 }
 
 /// The threshold argument of the `%`-style predicates: 0.72 when omitted.
