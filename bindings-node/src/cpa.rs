@@ -12,9 +12,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ces::CesError;
 use ces::cpa::{
-    self as lib, Date, DateRange, DateTime, Decimal, EverflowRow, EverflowTable, Input,
-    InternalRule, Mapping, MappingRecord, Merge, MergeParams, ReadOptions, ReportZone, RowIssue,
-    SpendRow, SpendTable, Utc,
+    self as lib, Date, DateRange, Decimal, EverflowRow, EverflowTable, Input, InternalRule,
+    Mapping, MappingRecord, Merge, MergeParams, ReadOptions, ReportZone, RowIssue, SpendRow,
+    SpendTable, parse_date_text,
 };
 use napi::Task;
 use napi::bindgen_prelude::{
@@ -456,25 +456,8 @@ fn redtrack_rows(rows: &[CpaRedtrackRow], options: &ReadOptions) -> ces::Result<
         let bad = |field: &str, e| issue(Input::Redtrack, i, field, e);
         let row = (|| {
             let (date, stamp) = match text(&r.date) {
-                Some(text) => match calendar_date(text) {
-                    Some(d) => (d, None),
-                    None => {
-                        let t = DateTime::parse_from_rfc3339(text.trim())
-                            .map_err(|_| {
-                                bad(
-                                    "date",
-                                    (
-                                        text.to_owned(),
-                                        "not a date (expected YYYY-MM-DD or an RFC 3339 \
-                                         timestamp with an offset)"
-                                            .into(),
-                                    ),
-                                )
-                            })?
-                            .with_timezone(&Utc);
-                        (options.zone.date_of(t), Some(t.timestamp()))
-                    }
-                },
+                Some(text) => parse_date_text(text, &options.zone)
+                    .map_err(|e| bad("date", (text.to_owned(), e)))?,
                 None => (
                     options.date.ok_or_else(|| {
                         bad(

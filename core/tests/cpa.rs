@@ -965,7 +965,10 @@ fn sums_that_a_decimal_cannot_hold_are_errors_not_panics() {
         &MergeConfig::default(),
     )
     .unwrap_err();
-    assert_eq!(err.field(), Some("money"));
+    assert_eq!(
+        (err.code(), err.row(), err.field()),
+        ("invalid_record", Some(1), Some("revenue"))
+    );
     // Digits that would be rounded away are refused too.
     let mut ef = EverflowTable::new();
     ef.push(EverflowRow {

@@ -727,24 +727,50 @@ pub fn merge_with_progress(
     };
     // Every amount is non-negative, so if the grand totals are exact decimals (at most 28
     // significant digits), every partial sum of the merge and its reports is exact too.
-    let mut exact = true;
+    let inexact = |input: Input, row: u64, field: &str, value: Decimal| CesError::InvalidRecord {
+        input: input.name().into(),
+        row: Row(Some(row)),
+        field: field.into(),
+        value: value.to_string(),
+        reason: "adding it to the other amounts needs more than the 28 significant digits a \
+                 decimal holds, so the totals could not be exact"
+            .into(),
+    };
     let (mut g_rev, mut g_pay, mut g_cost) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for &i in &ef_rows {
-        exact &= add_exact(&mut g_rev, everflow.revenue[i as usize]);
-        exact &= add_exact(&mut g_pay, everflow.payout[i as usize]);
+        let i = i as usize;
+        if !add_exact(&mut g_rev, everflow.revenue[i]) {
+            return Err(inexact(
+                Input::Everflow,
+                everflow.positions[i],
+                "revenue",
+                everflow.revenue[i],
+            ));
+        }
+        if !add_exact(&mut g_pay, everflow.payout[i]) {
+            return Err(inexact(
+                Input::Everflow,
+                everflow.positions[i],
+                "payout",
+                everflow.payout[i],
+            ));
+        }
     }
     for &i in &rt_rows {
-        exact &= add_exact(&mut g_cost, spend.cost[i as usize]);
-    }
-    let mut g_all = g_pay;
-    exact &= add_exact(&mut g_all, g_cost);
-    if !exact {
-        return Err(CesError::InvalidArgument {
-            row: Row(None),
-            field: "money".into(),
-            value: format!("Σrevenue {g_rev}, Σpayout {g_pay}, Σcost {g_cost}"),
-            reason: "the totals need more than the 28 significant digits a decimal holds, so they cannot be added exactly".into(),
-        });
+        let i = i as usize;
+        // Payout and cost end up in one cost column: their sum must be exact too.
+        if !add_exact(&mut g_cost, spend.cost[i])
+            || g_cost
+                .checked_add(g_pay)
+                .is_none_or(|t| t.scale() < g_cost.scale().max(g_pay.scale()))
+        {
+            return Err(inexact(
+                Input::Redtrack,
+                spend.positions[i],
+                "cost",
+                spend.cost[i],
+            ));
+        }
     }
     for &i in &ef_rows {
         let c = everflow.currencies[i as usize];
