@@ -36,7 +36,7 @@ fn repr<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<String
 
 /// A list-like argument of text (`generic_words`, normaliser steps): an Arrow string column
 /// or an iterable of `str`.
-fn text_items(obj: &Bound<'_, PyAny>, field: &'static str) -> Result<Vec<String>> {
+pub(crate) fn text_items(obj: &Bound<'_, PyAny>, field: &'static str) -> Result<Vec<String>> {
     if tables::is_arrow(obj)? {
         let chunks = crate::column(obj, field)?;
         return crate::strings(&chunks, field)?

@@ -3,11 +3,15 @@
 //! * A core [`ces::CesError`] becomes an instance of the exception class of its code
 //!   (`InvalidThresholdError` for `invalid_threshold`, …). Each class subclasses both
 //!   `ces.CesError` and `ValueError`, and every instance carries `code`, `row`, `field` and
-//!   `message`.
+//!   `message`. Errors about one input of a CPA merge also carry `input` (`everflow`,
+//!   `redtrack`, `mapping`); `InvalidRecordError` adds `value` and `reason`,
+//!   `DuplicateKeyError` `key` and `first_row`, `MalformedInputError` `location`.
+//! * A value that an output type cannot hold (money beyond `decimal128(38, S)`) becomes an
+//!   `OverflowError` naming the column.
 //! * An argument of the wrong Python or Arrow type becomes a `TypeError` naming the argument.
 //! * Exceptions already raised by Python (through pyo3 or pyo3-arrow) pass through unchanged.
 
-use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
@@ -98,6 +102,13 @@ impl Error {
         }
     }
 
+    /// `value` of output column `field` does not fit `target` (an `OverflowError`).
+    pub(crate) fn unrepresentable(field: &str, value: String, target: String) -> Self {
+        Error::Python(PyOverflowError::new_err(format!(
+            "`{field}`: {value} cannot be represented as {target}"
+        )))
+    }
+
     /// A broken invariant of the binding itself (a `RuntimeError`; never expected).
     pub(crate) fn internal(what: &'static str) -> Self {
         Error::Python(PyRuntimeError::new_err(format!(
@@ -185,6 +196,35 @@ fn core_error(py: Python<'_>, err: &ces::CesError) -> PyResult<PyErr> {
     exc.setattr("row", err.row())?;
     exc.setattr("field", err.field())?;
     exc.setattr("message", message)?;
+    match err {
+        ces::CesError::InvalidRecord {
+            input,
+            value,
+            reason,
+            ..
+        } => {
+            exc.setattr("input", input)?;
+            exc.setattr("value", value)?;
+            exc.setattr("reason", reason)?;
+        }
+        ces::CesError::DuplicateKey {
+            input,
+            key,
+            first_row,
+            ..
+        } => {
+            exc.setattr("input", input)?;
+            exc.setattr("key", key)?;
+            exc.setattr("first_row", first_row)?;
+        }
+        ces::CesError::MalformedInput {
+            input, location, ..
+        } => {
+            exc.setattr("input", input)?;
+            exc.setattr("location", location)?;
+        }
+        _ => {}
+    }
     Ok(PyErr::from_value(exc))
 }
 
@@ -241,6 +281,19 @@ fn class_doc(code: &str) -> String {
         }
         "missing_value" => "A null where the operation needs a value.",
         "length_mismatch" => "Two inputs that must be aligned row by row have different lengths.",
+        "invalid_record" => {
+            "One record of a CPA input is invalid (a negative amount, money that is not a \
+             number, an unknown currency, a date that does not parse); `input`, `row`, \
+             `field`, `value` and `reason` say which and why."
+        }
+        "duplicate_key" => {
+            "Two records of a CPA input have the same key but different values, so neither \
+             can be chosen; `input`, `key`, `first_row` and `row` name them."
+        }
+        "malformed_input" => {
+            "A CPA input that cannot be read at all (JSON that does not parse, a CSV or table \
+             without a required column); `input` and `location` say where."
+        }
         _ => "An error of the ces core library.",
     };
     format!("{what}\n\nError code `{code}`; a subclass of CesError and ValueError.")

@@ -1,7 +1,8 @@
 //! `ces._ces`, the native module of the Python package `ces`.
 //!
-//! Thin bindings over [`ces::trgm`] (this file) and [`ces::brands`] ([`brands`], with the
-//! Arrow conversions of its tables and columns in [`tables`]): arguments are converted
+//! Thin bindings over [`ces::trgm`] (this file), [`ces::brands`] ([`brands`], with the
+//! Arrow conversions of its tables and columns in [`tables`]) and [`ces::cpa`] ([`cpa`], with
+//! the Arrow conversions of its inputs and outputs in [`cpa_tables`]): arguments are converted
 //! (Python `str`, Arrow tables and columns through the Arrow PyCapsule interface), the core is
 //! called with the interpreter detached for batches and long texts, and errors are mapped in
 //! [`error`], the only place that builds Python exceptions. The Python facade
@@ -10,6 +11,8 @@
 //! fork hook.
 
 mod brands;
+mod cpa;
+mod cpa_tables;
 mod error;
 mod tables;
 
@@ -344,5 +347,6 @@ fn _ces(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_parallel, m)?)?;
     m.add_function(wrap_pyfunction!(parallel_enabled, m)?)?;
     brands::register(m)?;
+    cpa::register(m)?;
     error::register(m)
 }

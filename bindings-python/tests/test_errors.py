@@ -18,6 +18,9 @@ CLASSES = {
     "invalid_utf8": ces.InvalidUtf8Error,
     "missing_value": ces.MissingValueError,
     "length_mismatch": ces.LengthMismatchError,
+    "invalid_record": ces.InvalidRecordError,
+    "duplicate_key": ces.DuplicateKeyError,
+    "malformed_input": ces.MalformedInputError,
 }
 
 # (function, argument names) of every scalar text function.

@@ -991,3 +991,23 @@ fn sums_that_a_decimal_cannot_hold_are_errors_not_panics() {
         .is_err()
     );
 }
+
+#[test]
+fn mapping_lines_are_file_lines_with_lf_or_crlf() {
+    let body = "redtrack.source,redtrack.source_alias,redtrack.source_id,everflow.affiliate_id,everflow.affiliate_label,everflow.advertiser_id,everflow.advertiser_label\n\
+                a,facebook,s1,1,n/a,1,CCW\n\
+                \"multi\nline\",facebook,s2,1,X,1,CCW\n\
+                c,facebook,s3,1,n/a,1,CCW\n";
+    for text in [body.to_owned(), body.replace('\n', "\r\n")] {
+        let m = read_mapping_csv(text.as_bytes(), &opts()).unwrap();
+        let lines: Vec<&str> = m.issues.iter().map(|i| i.location.as_str()).collect();
+        assert_eq!(lines, vec!["line 2", "line 5"], "{text:?}");
+        assert_eq!(
+            m.entries()[1]
+                .source
+                .as_deref()
+                .map(|s| s.replace('\r', "")),
+            Some("multi\nline".into())
+        );
+    }
+}

@@ -39,6 +39,11 @@ dicts) and pickles; :meth:`Resolver.resolve_batch` returns a ``pyarrow.Table`` o
 :func:`evaluate` measure thresholds and decisions on labelled data; :func:`normalize` shows
 what the normaliser does to a text.
 
+CPA merge (:mod:`ces.cpa`) joins Everflow conversions to Redtrack spend through the
+internal-affiliate mapping: ``ces.cpa.merge(everflow, redtrack, mapping)`` takes Arrow tables,
+files or bytes and returns the merged rows (decimal money, CPA null with no conversions) with
+diagnostics of everything that did not add up.
+
 Errors raised by the core are subclasses of :class:`CesError` (and of ``ValueError``), one
 per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes (catalog
 errors name the row and column: ``row 2: invalid value for `brands.id` …``). Arguments of
@@ -63,10 +68,13 @@ from ._ces import (
     Catalog,
     CesError,
     Decision,
+    DuplicateKeyError,
     InvalidArgumentError,
+    InvalidRecordError,
     InvalidThresholdError,
     InvalidUtf8Error,
     LengthMismatchError,
+    MalformedInputError,
     MissingValueError,
     Normalized,
     Quantity,
@@ -87,6 +95,8 @@ from ._ces import (
     word_similar,
     word_similarity,
 )
+
+from . import cpa
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -110,10 +120,13 @@ __all__ = [
     "Catalog",
     "CesError",
     "Decision",
+    "DuplicateKeyError",
     "InvalidArgumentError",
+    "InvalidRecordError",
     "InvalidThresholdError",
     "InvalidUtf8Error",
     "LengthMismatchError",
+    "MalformedInputError",
     "Metric",
     "MissingValueError",
     "Normalized",
@@ -123,6 +136,7 @@ __all__ = [
     "TriageQueue",
     "__version__",
     "calibrate",
+    "cpa",
     "evaluate",
     "normalize",
     "score_pairs",

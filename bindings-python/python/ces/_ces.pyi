@@ -1,5 +1,7 @@
 """Type stubs of the native module ``ces._ces`` (checked with ``python -m mypy.stubtest ces._ces``)."""
 
+import datetime
+import os
 from typing import Any, Callable, Dict, Final, Iterable, Literal, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -25,6 +27,9 @@ __all__ = [
     "InvalidUtf8Error",
     "MissingValueError",
     "LengthMismatchError",
+    "InvalidRecordError",
+    "DuplicateKeyError",
+    "MalformedInputError",
     "ERROR_CODES",
     "Catalog",
     "Resolver",
@@ -44,6 +49,14 @@ __all__ = [
     "NORMALIZER_STEPS",
     "DEFAULT_NORMALIZER",
     "ALIAS_TYPES",
+    "CpaMerge",
+    "cpa_merge",
+    "cpa_read_everflow",
+    "cpa_read_redtrack",
+    "cpa_read_mapping",
+    "CPA_SCALE",
+    "MAPPING_COLUMNS",
+    "DEFAULT_REPORT_ZONE",
 ]
 
 __version__: Final[str]
@@ -68,6 +81,20 @@ class InvalidArgumentError(CesError, ValueError): ...
 class InvalidUtf8Error(CesError, ValueError): ...
 class MissingValueError(CesError, ValueError): ...
 class LengthMismatchError(CesError, ValueError): ...
+
+class InvalidRecordError(CesError, ValueError):
+    input: str
+    value: str
+    reason: str
+
+class DuplicateKeyError(CesError, ValueError):
+    input: str
+    key: str
+    first_row: int
+
+class MalformedInputError(CesError, ValueError):
+    input: str
+    location: str
 
 def show_trgm(text: str) -> list[str]: ...
 def show_trgm_text(text: str) -> str: ...
@@ -312,3 +339,57 @@ def calibrate(
     scores: Union[_Arrow, Iterable[float]], labels: Union[_Arrow, Iterable[Union[bool, int]]]
 ) -> CalibrationReport: ...
 def evaluate(decisions: _Decisions, truth: Union[_Arrow, Iterable[Optional[int]]]) -> Accuracy: ...
+
+# ---------------------------------------------------------------------------------------
+# CPA merge (wrapped by ``ces.cpa``).
+
+CPA_SCALE: Final[int]
+MAPPING_COLUMNS: Final[Tuple[str, ...]]
+DEFAULT_REPORT_ZONE: Final[str]
+
+_Document = Union[str, os.PathLike[str], bytes, bytearray]
+#: An input: Arrow, a dict of columns, a list of row dicts, a document, or a list of documents.
+_Source = Union[_Arrow, Mapping[str, Sequence[Any]], _Document, Sequence[_Document], Sequence[Mapping[str, Any]]]
+_DateArg = Union[datetime.date, str, None]
+_Labels = Union[Iterable[str], _Arrow]
+_Issues = list[dict[str, Any]]
+
+@final
+class CpaMerge:
+    def performance(self) -> pa.Table: ...
+    def diagnostics_json(self) -> str: ...
+    @property
+    def has_findings(self) -> bool: ...
+    @property
+    def money_scale(self) -> int: ...
+    def summary(self, period: Literal["day", "week", "month"] = "day") -> pa.Table: ...
+    def leaderboard(
+        self,
+        n: int = 10,
+        start: _DateArg = None,
+        end: _DateArg = None,
+        advertiser: Optional[int] = None,
+    ) -> pa.Table: ...
+    def __len__(self) -> int: ...
+
+def cpa_merge(
+    everflow: _Source,
+    redtrack: _Source,
+    mapping: _Source,
+    *,
+    currency: str = "USD",
+    internal_from_mapping: bool = True,
+    include: _Labels = (),
+    exclude: _Labels = (),
+    start: _DateArg = None,
+    end: _DateArg = None,
+    zone: str = "America/New_York",
+    redtrack_date: _DateArg = None,
+    strict: bool = False,
+    progress: Optional[Callable[[str, int, int], object]] = None,
+) -> CpaMerge: ...
+def cpa_read_everflow(source: _Source, *, strict: bool = False) -> Tuple[pa.Table, _Issues]: ...
+def cpa_read_redtrack(
+    source: _Source, *, date: _DateArg = None, zone: str = "America/New_York", strict: bool = False
+) -> Tuple[pa.Table, _Issues]: ...
+def cpa_read_mapping(source: _Source, *, strict: bool = False) -> Tuple[pa.Table, _Issues]: ...

@@ -536,11 +536,32 @@ pub fn read_mapping_csv(bytes: &[u8], options: &ReadOptions) -> Result<Mapping> 
     }
     let mut mapping = Mapping::new();
     let mut extra_issues = Vec::new();
+    // The 1-based line where a record starts, counted from its byte offset (the csv crate's
+    // own line numbers differ between LF and CRLF files).
+    let (mut seen_byte, mut seen_line) = (0usize, 1u64);
+    let mut line_at = |byte: u64| -> u64 {
+        let mut byte = (byte as usize).min(bytes.len());
+        // A record's offset may point at the terminator left over from the line before.
+        while byte < bytes.len() && matches!(bytes[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        if byte >= seen_byte {
+            seen_line += bytes[seen_byte..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            seen_byte = byte;
+        }
+        seen_line
+    };
     for (r, rec) in rdr.records().enumerate() {
         let rec = match rec {
             Ok(rec) => rec,
             Err(e) => {
-                let line = e.position().map(|p| p.line() + 1).unwrap_or(r as u64 + 2);
+                let line = e
+                    .position()
+                    .map(|p| line_at(p.byte()))
+                    .unwrap_or(r as u64 + 2);
                 extra_issues.push(RowIssue {
                     input,
                     row: r as u64,
@@ -553,7 +574,10 @@ pub fn read_mapping_csv(bytes: &[u8], options: &ReadOptions) -> Result<Mapping> 
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line() + 1).unwrap_or(r as u64 + 2);
+        let line = rec
+            .position()
+            .map(|p| line_at(p.byte()))
+            .unwrap_or(r as u64 + 2);
         if rec.len() != headers.len() {
             extra_issues.push(RowIssue {
                 input,
