@@ -57,19 +57,6 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Se
     items.iter().map(f).collect()
 }
 
-/// `out[i] = f(&items[i])` for a few heavy items (each its own task), in order.
-pub(crate) fn map_heavy<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> R + Sync + Send,
-) -> Vec<R> {
-    #[cfg(feature = "parallel")]
-    if enabled() && items.len() > 1 {
-        use rayon::prelude::*;
-        return items.par_iter().with_max_len(1).map(f).collect();
-    }
-    items.iter().map(f).collect()
-}
-
 /// Threads batch functions use: rayon's pool size when parallel, else 1.
 pub fn threads() -> usize {
     #[cfg(feature = "parallel")]
@@ -77,4 +64,17 @@ pub fn threads() -> usize {
         return rayon::current_num_threads();
     }
     1
+}
+
+/// `out[i] = f(items[i])` for a few heavy owned items (each its own task), in order.
+pub(crate) fn map_owned<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    if enabled() && items.len() > 1 {
+        use rayon::prelude::*;
+        return items.into_par_iter().with_max_len(1).map(f).collect();
+    }
+    items.into_iter().map(f).collect()
 }

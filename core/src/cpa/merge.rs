@@ -1188,7 +1188,8 @@ pub fn merge_with_progress(
         bounds.push(b);
     }
     bounds.push(ef_keys.len());
-    let mut chunks: Vec<(&[u128], &[SpendSum])> = Vec::new();
+    // Output rows per chunk (distinct keys), so every chunk writes its own slice in place.
+    let mut tasks: Vec<(&[u128], &[SpendSum], usize)> = Vec::new();
     let mut s_lo = 0usize;
     for c in 0..n_chunks {
         let (lo, hi) = (bounds[c], bounds[c + 1]);
@@ -1200,34 +1201,30 @@ pub fn merge_with_progress(
         } else {
             s_lo
         };
-        chunks.push((&ef_keys[lo..hi], &spend_sums[s_lo..s_hi]));
+        let (ek, sk) = (&ef_keys[lo..hi], &spend_sums[s_lo..s_hi]);
+        tasks.push((ek, sk, count_keys(ek, sk)));
         s_lo = s_hi;
     }
+    let n_out: usize = tasks.iter().map(|t| t.2).sum();
     let mut out = PerformanceTable {
+        dates: vec![Date::default(); n_out],
+        advertiser_ids: vec![0; n_out],
+        advertiser_labels: vec![0; n_out],
+        affiliate_labels: vec![0; n_out],
+        is_internal: vec![false; n_out],
+        everflow_clicks: vec![0; n_out],
+        conversions: vec![0; n_out],
+        revenue: vec![Decimal::ZERO; n_out],
+        payout: vec![Decimal::ZERO; n_out],
+        redtrack_cost: vec![Decimal::ZERO; n_out],
+        redtrack_clicks: vec![0; n_out],
+        cost: vec![Decimal::ZERO; n_out],
+        cpa: vec![None; n_out],
+        everflow_rows: vec![0; n_out],
+        spend_rows: vec![0; n_out],
         affiliate_names: labels.iter().map(|l| (*l).to_owned()).collect(),
         advertiser_names,
-        ..Default::default()
     };
-    macro_rules! reserve {
-        ($($f:ident),*) => { $( out.$f.reserve(n_est); )* };
-    }
-    reserve!(
-        dates,
-        advertiser_ids,
-        advertiser_labels,
-        affiliate_labels,
-        is_internal,
-        everflow_clicks,
-        conversions,
-        revenue,
-        payout,
-        redtrack_cost,
-        redtrack_clicks,
-        cost,
-        cpa,
-        everflow_rows,
-        spend_rows
-    );
     let mut seen_pairs: FxHashSet<u64> = FxHashSet::default();
     let mut excluded: std::collections::BTreeMap<(u32, u32), (u64, Decimal)> =
         std::collections::BTreeMap::new();
@@ -1237,55 +1234,50 @@ pub fn merge_with_progress(
         1
     };
     let mut done = 0u64;
-    for group in chunks.chunks(wave) {
-        let parts: Vec<Result<JoinPart>> =
-            crate::parallel::map_heavy(group, |(e, s)| join_chunk(&ctx, e, s));
-        for part in parts {
-            let p = part?;
-            done += p.keys;
-            out.dates.extend_from_slice(&p.out.dates);
-            out.advertiser_ids.extend_from_slice(&p.out.advertiser_ids);
-            out.advertiser_labels
-                .extend_from_slice(&p.out.advertiser_labels);
-            out.affiliate_labels
-                .extend_from_slice(&p.out.affiliate_labels);
-            out.is_internal.extend_from_slice(&p.out.is_internal);
-            out.everflow_clicks
-                .extend_from_slice(&p.out.everflow_clicks);
-            out.conversions.extend_from_slice(&p.out.conversions);
-            out.revenue.extend_from_slice(&p.out.revenue);
-            out.payout.extend_from_slice(&p.out.payout);
-            out.redtrack_cost.extend_from_slice(&p.out.redtrack_cost);
-            out.redtrack_clicks
-                .extend_from_slice(&p.out.redtrack_clicks);
-            out.cost.extend_from_slice(&p.out.cost);
-            out.cpa.extend_from_slice(&p.out.cpa);
-            out.everflow_rows.extend_from_slice(&p.out.everflow_rows);
-            out.spend_rows.extend_from_slice(&p.out.spend_rows);
-            totals.everflow_conversions += p.totals.everflow_conversions;
-            totals.everflow_payout += p.totals.everflow_payout;
-            totals.everflow_revenue += p.totals.everflow_revenue;
-            totals.external_payout += p.totals.external_payout;
-            totals.excluded_cost += p.totals.excluded_cost;
-            totals.output_cost += p.totals.output_cost;
-            totals.output_conversions += p.totals.output_conversions;
-            diag.duplicate_rows.extend(p.duplicate_rows);
-            diag.conversions_without_spend
-                .extend(p.conversions_without_spend);
-            diag.spend_without_conversions
-                .extend(p.spend_without_conversions);
-            for (k, (days, cost)) in p.excluded {
-                let x = excluded.entry(k).or_insert((0, Decimal::ZERO));
-                x.0 += days;
-                x.1 += cost;
-            }
-            seen_pairs.extend(p.seen_pairs);
+    {
+        let mut rest = OutCols::of(&mut out);
+        let mut work = Vec::with_capacity(tasks.len());
+        for (ek, sk, n) in tasks {
+            let (mine, others) = rest.split(n);
+            rest = others;
+            work.push((ek, sk, mine));
         }
-        progress(MergeProgress {
-            stage: "join",
-            done: done.min(join_total),
-            total: join_total,
-        });
+        let mut work = work.into_iter();
+        loop {
+            let group: Vec<_> = work.by_ref().take(wave).collect();
+            if group.is_empty() {
+                break;
+            }
+            let parts =
+                crate::parallel::map_owned(group, |(e, s, cols)| join_chunk(&ctx, e, s, cols));
+            for part in parts {
+                let p = part?;
+                done += p.keys;
+                totals.everflow_conversions += p.totals.everflow_conversions;
+                totals.everflow_payout += p.totals.everflow_payout;
+                totals.everflow_revenue += p.totals.everflow_revenue;
+                totals.external_payout += p.totals.external_payout;
+                totals.excluded_cost += p.totals.excluded_cost;
+                totals.output_cost += p.totals.output_cost;
+                totals.output_conversions += p.totals.output_conversions;
+                diag.duplicate_rows.extend(p.duplicate_rows);
+                diag.conversions_without_spend
+                    .extend(p.conversions_without_spend);
+                diag.spend_without_conversions
+                    .extend(p.spend_without_conversions);
+                for (k, (days, cost)) in p.excluded {
+                    let x = excluded.entry(k).or_insert((0, Decimal::ZERO));
+                    x.0 += days;
+                    x.1 += cost;
+                }
+                seen_pairs.extend(p.seen_pairs);
+            }
+            progress(MergeProgress {
+                stage: "join",
+                done: done.min(join_total),
+                total: join_total,
+            });
+        }
     }
     progress(MergeProgress {
         stage: "join",
@@ -1358,10 +1350,83 @@ impl JoinCtx<'_> {
     }
 }
 
+/// Mutable slices of every output column: the rows one chunk of the join writes.
+struct OutCols<'a> {
+    dates: &'a mut [Date],
+    advertiser_ids: &'a mut [i64],
+    advertiser_labels: &'a mut [u32],
+    affiliate_labels: &'a mut [u32],
+    is_internal: &'a mut [bool],
+    everflow_clicks: &'a mut [u64],
+    conversions: &'a mut [u64],
+    revenue: &'a mut [Decimal],
+    payout: &'a mut [Decimal],
+    redtrack_cost: &'a mut [Decimal],
+    redtrack_clicks: &'a mut [u64],
+    cost: &'a mut [Decimal],
+    cpa: &'a mut [Option<Decimal>],
+    everflow_rows: &'a mut [u32],
+    spend_rows: &'a mut [u32],
+}
+
+macro_rules! out_cols {
+    ($($f:ident),*) => {
+        impl<'a> OutCols<'a> {
+            fn of(t: &'a mut PerformanceTable) -> OutCols<'a> {
+                OutCols { $( $f: &mut t.$f[..], )* }
+            }
+            /// The first `n` rows, and the rest.
+            fn split(self, n: usize) -> (OutCols<'a>, OutCols<'a>) {
+                $( let $f = self.$f.split_at_mut(n); )*
+                (OutCols { $( $f: $f.0, )* }, OutCols { $( $f: $f.1, )* })
+            }
+        }
+    };
+}
+out_cols!(
+    dates,
+    advertiser_ids,
+    advertiser_labels,
+    affiliate_labels,
+    is_internal,
+    everflow_clicks,
+    conversions,
+    revenue,
+    payout,
+    redtrack_cost,
+    redtrack_clicks,
+    cost,
+    cpa,
+    everflow_rows,
+    spend_rows
+);
+
+/// Distinct keys in a chunk: its output rows.
+fn count_keys(ef_keys: &[u128], spend_sums: &[SpendSum]) -> usize {
+    let (mut e, mut s, mut n) = (0usize, 0usize, 0usize);
+    while e < ef_keys.len() || s < spend_sums.len() {
+        let ek = ef_keys.get(e).map(|k| k >> 32);
+        let sk = spend_sums.get(s).map(|x| x.0);
+        let k96 = match (ek, sk) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => break,
+        };
+        while e < ef_keys.len() && ef_keys[e] >> 32 == k96 {
+            e += 1;
+        }
+        if s < spend_sums.len() && spend_sums[s].0 == k96 {
+            s += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
 #[derive(Default)]
 struct JoinPart {
     keys: u64,
-    out: PerformanceTable,
     totals: Reconciliation,
     duplicate_rows: Vec<DuplicateRows>,
     conversions_without_spend: Vec<DayFlag>,
@@ -1371,31 +1436,15 @@ struct JoinPart {
 }
 
 /// Joins one ordered chunk of Everflow keys with the spend sums of the same key range.
-fn join_chunk(ctx: &JoinCtx<'_>, ef_keys: &[u128], spend_sums: &[SpendSum]) -> Result<JoinPart> {
+fn join_chunk(
+    ctx: &JoinCtx<'_>,
+    ef_keys: &[u128],
+    spend_sums: &[SpendSum],
+    out: OutCols<'_>,
+) -> Result<JoinPart> {
     let everflow = ctx.everflow;
     let mut part = JoinPart::default();
-    let out = &mut part.out;
-    let n = ef_keys.len() + spend_sums.len();
-    macro_rules! reserve {
-        ($($f:ident),*) => { $( out.$f.reserve(n); )* };
-    }
-    reserve!(
-        dates,
-        advertiser_ids,
-        advertiser_labels,
-        affiliate_labels,
-        is_internal,
-        everflow_clicks,
-        conversions,
-        revenue,
-        payout,
-        redtrack_cost,
-        redtrack_clicks,
-        cost,
-        cpa,
-        everflow_rows,
-        spend_rows
-    );
+    let mut k = 0usize;
     let totals = &mut part.totals;
     let (mut e, mut s) = (0usize, 0usize);
     let mask32 = 0xFFFF_FFFFu128;
@@ -1532,21 +1581,22 @@ fn join_chunk(ctx: &JoinCtx<'_>, ef_keys: &[u128], spend_sums: &[SpendSum]) -> R
         }
         totals.output_cost += cost;
         totals.output_conversions += conv;
-        out.dates.push(date);
-        out.advertiser_ids.push(ctx.advs[adv as usize]);
-        out.advertiser_labels.push(ctx.adv_name_idx[adv as usize]);
-        out.affiliate_labels.push(label);
-        out.is_internal.push(is_internal);
-        out.everflow_clicks.push(clicks);
-        out.conversions.push(conv);
-        out.revenue.push(rev);
-        out.payout.push(pay);
-        out.redtrack_cost.push(rt_cost);
-        out.redtrack_clicks.push(rt_clicks);
-        out.cost.push(cost);
-        out.cpa.push(cpa(cost, conv));
-        out.everflow_rows.push(ef_n);
-        out.spend_rows.push(rt_n);
+        out.dates[k] = date;
+        out.advertiser_ids[k] = ctx.advs[adv as usize];
+        out.advertiser_labels[k] = ctx.adv_name_idx[adv as usize];
+        out.affiliate_labels[k] = label;
+        out.is_internal[k] = is_internal;
+        out.everflow_clicks[k] = clicks;
+        out.conversions[k] = conv;
+        out.revenue[k] = rev;
+        out.payout[k] = pay;
+        out.redtrack_cost[k] = rt_cost;
+        out.redtrack_clicks[k] = rt_clicks;
+        out.cost[k] = cost;
+        out.cpa[k] = cpa(cost, conv);
+        out.everflow_rows[k] = ef_n;
+        out.spend_rows[k] = rt_n;
+        k += 1;
     }
     Ok(part)
 }
