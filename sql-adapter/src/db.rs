@@ -7,7 +7,9 @@
 )]
 
 use ces::brands::{CatalogSpec, Decision, NormalizerSpec, Resolver, TriageStatus};
+use ces::cpa::{DateRange, EverflowTable, Mapping, MergeConfig, PerformanceTable, SpendTable};
 
+use crate::cpa::{CpaRun, RunEvent, RunRecord};
 use crate::error::{Backend, Error, Result, redact_url};
 use crate::model::{Brand, NewAlias, NewBrand};
 use crate::resolution::{DriveSku, ResolutionSummary, StagedSku, TriageRecord};
@@ -518,6 +520,250 @@ impl Database {
         dispatch!(self, p => backend::resolution::reject_triage(p, normalized).await)
     }
 
+    /// Inserts or updates Everflow daily stats in `everflow.daily_stats` (SQLite:
+    /// `everflow_daily_stats`), keyed by `(date, affiliate_id, advertiser_id)`, and returns how
+    /// many rows were inserted or changed. Idempotent: writing the same table again changes
+    /// nothing and returns 0 (an identical row is left alone, `loaded_at` included).
+    ///
+    /// Every accepted record of `table` is written, amounts exactly as they are (see
+    /// [CPA tables](crate#cpa-tables)); the records the reader rejected
+    /// ([`EverflowTable::issues`]) are not. Checked before anything is written, errors naming
+    /// the record by its input position ([`EverflowTable::position`]): a record without an
+    /// `affiliate_id` is [`Error::InvalidValue`]; two records with one key are written once
+    /// when identical and are [`Error::DuplicateKey`] when they disagree; on PostgreSQL a
+    /// label containing NUL is [`Error::InvalidValue`]. One transaction.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::cpa::{read_everflow_json, ReadOptions};
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let json = br#"{"table": [{"columns": [
+    ///     {"column_type": "affiliate", "id": "7", "label": "G2 - Meta"},
+    ///     {"column_type": "advertiser", "id": "1", "label": "CCW"},
+    ///     {"column_type": "date", "id": "1733097600"}],
+    ///   "reporting": {"total_click": 150, "cv": 25, "revenue": 2500.00, "payout": 1875.00, "profit": 625.00}}]}"#;
+    /// let everflow = read_everflow_json(&[json], &ReadOptions::default()).unwrap();
+    /// assert_eq!(db.upsert_everflow(&everflow).await?, 1);
+    /// assert_eq!(db.upsert_everflow(&everflow).await?, 0); // unchanged
+    /// let back = db.load_everflow(None).await?;
+    /// assert_eq!(back.get(0).revenue.to_string(), "2500.00");
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_everflow(&self, table: &EverflowTable) -> Result<u64> {
+        dispatch!(self, p => backend::cpa::upsert_everflow(p, table).await)
+    }
+
+    /// Inserts or updates Redtrack spend in `redtrack.daily_spend` (SQLite:
+    /// `redtrack_daily_spend`), keyed by `(date, source_id)`, and returns how many rows were
+    /// inserted or changed. Idempotent.
+    ///
+    /// The table holds one row per day and source, so the records of `table` are summed per
+    /// `(date, source_id)` first: records stamped with different instants of one report day
+    /// add up (clicks, conversions, cost); a record repeated with the same stamp counts once,
+    /// and a repeat with other values is [`Error::DuplicateKey`]; the records of a day must
+    /// share a currency ([`Error::InvalidValue`] on `currency` otherwise). Name and alias are
+    /// the first record's. A stored day is replaced by the batch's total for that day, so a
+    /// batch must carry whole days. One transaction.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::cpa::{Date, Decimal, SpendRow, SpendTable};
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let mut spend = SpendTable::new();
+    /// let row = SpendRow {
+    ///     date: Date::from_ymd_opt(2025, 12, 17).unwrap(), stamp: Some(1_765_990_800),
+    ///     source_id: "66c79f91be26fd4634569658", source_name: "Facebook CCW",
+    ///     source_alias: Some("facebook"), clicks: 10, conversions: 1,
+    ///     cost: Decimal::new(782550, 2), currency: None,
+    /// };
+    /// spend.push(row).unwrap();
+    /// spend.push(SpendRow { stamp: Some(1_766_001_600), cost: Decimal::new(50, 2), ..row }).unwrap();
+    /// assert_eq!(db.upsert_spend(&spend).await?, 1); // one day of one source
+    /// assert_eq!(db.load_spend(None).await?.get(0).cost.to_string(), "7826.00");
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_spend(&self, table: &SpendTable) -> Result<u64> {
+        dispatch!(self, p => backend::cpa::upsert_spend(p, table).await)
+    }
+
+    /// Replaces the whole internal-affiliate mapping (`affiliate_mapping`) with `mapping`, in
+    /// one transaction, and returns how many rows were written. Every row is kept, usable or
+    /// not: its seven raw cells as they came, its row number and location, the target the
+    /// core parsed (NULL when the row cannot be used) and its issues.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::cpa::{read_mapping_csv, ReadOptions};
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let csv = "redtrack.source,redtrack.source_alias,redtrack.source_id,everflow.affiliate_id,\
+    ///            everflow.affiliate_label,everflow.advertiser_id,everflow.advertiser_label\n\
+    ///            Meta CCW AWF2 Stephanie ,facebook,6807d9120ee9ffc623c1d7e5,1,SB - Meta,1,CCW\n\
+    ///            713 Meta,facebook,684af9a4e05c3dc4f599c32e,n/a,n/a,n/a,n/a\n";
+    /// let mapping = read_mapping_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    /// assert_eq!(db.replace_mapping(&mapping).await?, 2);
+    /// let back = db.load_mapping().await?;
+    /// assert_eq!(back.entries(), mapping.entries());
+    /// assert_eq!(back.issues, mapping.issues); // the n/a row, with its line
+    /// # Ok(()) }
+    /// ```
+    pub async fn replace_mapping(&self, mapping: &Mapping) -> Result<u64> {
+        dispatch!(self, p => backend::cpa::replace_mapping(p, mapping).await)
+    }
+
+    /// The Everflow daily stats of `range` (every date when `None`) as the core's table,
+    /// ordered by date, advertiser id and affiliate id (record positions are that order).
+    /// A stored row the core refuses (negative amounts or an unknown currency written by
+    /// other tools) is [`Error::UnexpectedStored`] naming its key.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.load_everflow(None).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_everflow(&self, range: Option<DateRange>) -> Result<EverflowTable> {
+        dispatch!(self, p => backend::cpa::load_everflow(p, range).await)
+    }
+
+    /// The Redtrack spend of `range` (every date when `None`) as the core's table, one record
+    /// per day and source (without stamps), ordered by date and source id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.load_spend(None).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_spend(&self, range: Option<DateRange>) -> Result<SpendTable> {
+        dispatch!(self, p => backend::cpa::load_spend(p, range).await)
+    }
+
+    /// The mapping, rows in row-number order. Each stored row goes through the core's
+    /// [`Mapping::push`] again, so targets and issues follow the core's rules; stored issues
+    /// it does not re-derive (a CSV record with the wrong number of fields) are kept. For a
+    /// mapping written by [`Database::replace_mapping`], entries and issues equal the ones
+    /// written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.load_mapping().await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_mapping(&self) -> Result<Mapping> {
+        dispatch!(self, p => backend::cpa::load_mapping(p).await)
+    }
+
+    /// Runs the CPA merge for `range` and stores it, recorded as an `ops.runs` row of
+    /// pipeline [`CPA_PIPELINE`](crate::CPA_PIPELINE) started by `actor`.
+    ///
+    /// 1. Loads the Everflow and Redtrack rows of `range` and the whole mapping, in one
+    ///    snapshot.
+    /// 2. Merges them with [`ces::cpa::merge`] under `config`, with its range set to `range`.
+    /// 3. In **one transaction**: inserts the run (`running`), deletes the
+    ///    `daily_performance` rows of `range`, inserts the merged rows (tagged with the run id
+    ///    and the merge currency), inserts one `ops.run_events` row per finding of
+    ///    [`Diagnostics::events`](ces::cpa::Diagnostics::events) (kind, level, a sentence, the
+    ///    finding as JSON) and a `summary` event with the reconciled totals, and marks the
+    ///    run `completed` with its output (`rows`, `totals`, `findings` per kind).
+    ///
+    /// Running it again over the same inputs writes the same rows (under a new run).
+    /// Concurrent runs serialise (PostgreSQL: an advisory lock; SQLite: the write lock).
+    ///
+    /// On any failure — the merge refuses the inputs ([`Error::Merge`], e.g. an amount in
+    /// another currency, naming the stored row), or a write fails — nothing of the run is
+    /// kept: `daily_performance` is untouched. A separate `failed` run is recorded with the
+    /// error text and one `error` event carrying the error's code, and the error is returned.
+    /// A blank `actor` is [`Error::InvalidValue`] before anything is read or written.
+    ///
+    /// The merge is CPU work done on the calling task.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::cpa::*;
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let mapping = read_mapping_csv(include_bytes!("../../tests/fixtures/cpa/internal-affiliates.csv"), &ReadOptions::default()).unwrap();
+    /// let everflow = read_everflow_json(&[include_bytes!("../../tests/fixtures/cpa/everflow-entity-table.json")], &ReadOptions::default()).unwrap();
+    /// let day = Date::from_ymd_opt(2024, 12, 2).unwrap();
+    /// let opts = ReadOptions { date: Some(day), ..Default::default() };
+    /// let redtrack = read_redtrack_json(&[include_bytes!("../../tests/fixtures/cpa/redtrack-report.json")], &opts).unwrap();
+    /// db.replace_mapping(&mapping).await?;
+    /// db.upsert_everflow(&everflow).await?;
+    /// db.upsert_spend(&redtrack).await?;
+    ///
+    /// let range = DateRange::new(day, day).unwrap();
+    /// let run = db.run_cpa(range, &MergeConfig::default(), "docs").await?;
+    /// assert_eq!(run.rows_written, 2);
+    /// let rows = db.load_performance(Some(range)).await?;
+    /// let meta = rows.iter().find(|r| r.affiliate_label == "G2 - Meta").unwrap();
+    /// assert_eq!((meta.cost.to_string(), meta.cpa.unwrap().to_string()), ("7825.50".into(), "313.020000000000".into()));
+    /// assert_eq!(db.run(&run.run_id).await?.status, ces_sql::RunStatus::Completed);
+    /// let events = db.run_events(&run.run_id).await?;
+    /// assert_eq!(events.last().unwrap().kind, "summary");
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_cpa(
+        &self,
+        range: DateRange,
+        config: &MergeConfig,
+        actor: &str,
+    ) -> Result<CpaRun> {
+        dispatch!(self, p => backend::cpa::run_cpa(p, range, config, actor).await)
+    }
+
+    /// The `daily_performance` rows of `range` (every date when `None`) as the core's table
+    /// (through [`PerformanceTable::from_rows`]), ordered by date, advertiser id and affiliate
+    /// label; amounts exactly as written, a NULL CPA as `None`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.load_performance(None).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_performance(&self, range: Option<DateRange>) -> Result<PerformanceTable> {
+        dispatch!(self, p => backend::cpa::load_performance(p, range).await)
+    }
+
+    /// The `ops.runs` row with this id ([`Error::NotFound`] when there is none;
+    /// [`Error::InvalidValue`] when `run_id` is not a UUID).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let err = db.run("6f1c2a57-0c55-4e4b-9d3e-2b7c7f0e9a10").await.unwrap_err();
+    /// assert_eq!(err.code(), "not_found");
+    /// assert_eq!(db.run("run-1").await.unwrap_err().code(), "invalid_value");
+    /// # Ok(()) }
+    /// ```
+    pub async fn run(&self, run_id: &str) -> Result<RunRecord> {
+        dispatch!(self, p => backend::cpa::run(p, run_id).await)
+    }
+
+    /// The `ops.runs` rows (of one `pipeline`, or all), oldest first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.runs(Some(ces_sql::CPA_PIPELINE)).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn runs(&self, pipeline: Option<&str>) -> Result<Vec<RunRecord>> {
+        dispatch!(self, p => backend::cpa::runs(p, pipeline).await)
+    }
+
+    /// The `ops.run_events` rows of a run, in the order they were written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.run_events("6f1c2a57-0c55-4e4b-9d3e-2b7c7f0e9a10").await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_events(&self, run_id: &str) -> Result<Vec<RunEvent>> {
+        dispatch!(self, p => backend::cpa::run_events(p, run_id).await)
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         dispatch!(self, p => p.close().await)
@@ -552,6 +798,20 @@ fn futures_are_send(
     send(db.triage_items(None));
     send(db.accept_triage("", 0));
     send(db.reject_triage(""));
+    let (ef, sp, m) = (EverflowTable::new(), SpendTable::new(), Mapping::new());
+    let range = DateRange::new(ces::cpa::Date::MIN, ces::cpa::Date::MAX).unwrap();
+    let config = MergeConfig::default();
+    send(db.upsert_everflow(&ef));
+    send(db.upsert_spend(&sp));
+    send(db.replace_mapping(&m));
+    send(db.load_everflow(None));
+    send(db.load_spend(None));
+    send(db.load_mapping());
+    send(db.run_cpa(range, &config, ""));
+    send(db.load_performance(None));
+    send(db.run(""));
+    send(db.runs(None));
+    send(db.run_events(""));
     send(db.close());
     send(crate::pg_trgm_scores(
         pool,

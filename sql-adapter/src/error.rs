@@ -201,6 +201,32 @@ pub enum Error {
         /// The brands table as this backend names it.
         brands_table: &'static str,
     },
+    /// Two records of one batch have the same key but different values, so neither can be
+    /// written (identical repeats are written once). Nothing of the batch was written.
+    #[error("{table}: rows {first_row} and {row} have the same key ({key}) but different values")]
+    DuplicateKey {
+        /// The table the batch was for.
+        table: &'static str,
+        /// The key, rendered for humans (`2024-12-02 / affiliate 7 / advertiser 1`).
+        key: String,
+        /// The first record with that key (its input position).
+        first_row: u64,
+        /// The record that disagrees with it (its input position).
+        row: u64,
+    },
+    /// The `ces` core refused the inputs of a CPA merge (for example an amount in another
+    /// currency than the merge's). The run was recorded as `failed` and nothing else was
+    /// written.
+    #[error("the CPA merge failed{at}: {source}", at = stored.as_ref().map(|s| format!(" on {s}")).unwrap_or_default())]
+    Merge {
+        /// The stored row the core complained about, named by its table and key
+        /// (`everflow_daily_stats (date, affiliate_id, advertiser_id) = (2024-12-02, 7, 1)`),
+        /// when the error names one.
+        stored: Option<String>,
+        /// The core's error (its [`code`](ces::CesError::code) says what kind).
+        #[source]
+        source: Box<ces::CesError>,
+    },
     /// Any other database error, with the operation that hit it.
     #[error("{operation} failed: {source}")]
     Database {
@@ -233,6 +259,8 @@ impl Error {
             Error::UnexpectedValue { .. } | Error::UnexpectedStored { .. } => "unexpected_value",
             Error::NotFound { .. } => "not_found",
             Error::StaleCatalog { .. } => "stale_catalog",
+            Error::DuplicateKey { .. } => "duplicate_key",
+            Error::Merge { .. } => "merge_failed",
             Error::Database { .. } => "database_error",
         }
     }
@@ -249,6 +277,8 @@ impl Error {
         "unexpected_value",
         "not_found",
         "stale_catalog",
+        "duplicate_key",
+        "merge_failed",
         "database_error",
     ];
 
@@ -265,6 +295,7 @@ impl Error {
             Error::InvalidValue { row, .. }
             | Error::UnknownBrand { row, .. }
             | Error::ConstraintViolation { row, .. } => row.0,
+            Error::DuplicateKey { row, .. } => Some(*row),
             _ => None,
         }
     }
@@ -279,10 +310,29 @@ impl Error {
             Error::UnknownBrand { .. } => Some("brand_id"),
             Error::StaleCatalog { .. } => Some("resolved_brand_id"),
             Error::ConstraintViolation { field, .. } => *field,
+            // The core's field, when it is one of the CPA columns (fields are `'static` here).
+            Error::Merge { source, .. } => source
+                .field()
+                .and_then(|f| CPA_FIELDS.iter().find(|c| **c == f).copied()),
             _ => None,
         }
     }
 }
+
+/// The fields a CPA merge error can name.
+const CPA_FIELDS: &[&str] = &[
+    "currency",
+    "clicks",
+    "conversions",
+    "revenue",
+    "payout",
+    "profit",
+    "cost",
+    "affiliate_label",
+    "source_id",
+    "range",
+    "internal",
+];
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

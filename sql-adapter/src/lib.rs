@@ -10,7 +10,10 @@
 //! claims to reproduce, and **brand resolution in the database** (see
 //! [Brand resolution](#brand-resolution)): the `ces` catalog loaded from the master tables,
 //! staging rows resolved in one transaction, an audit log, a triage queue of unknown brands
-//! and two diagnostics views.
+//! and two diagnostics views. It also holds the **CPA merge** (see [CPA tables](#cpa-tables)):
+//! Everflow daily stats, Redtrack spend and the internal-affiliate mapping stored and loaded as
+//! the `ces::cpa` tables, merged into `daily_performance` by recorded runs (`ops.runs`,
+//! `ops.run_events`), with dates as dates and money exact.
 //!
 //! ## Quick start
 //!
@@ -88,7 +91,8 @@
 //! | `ops.v_unknown_brands_daily` | `ops_v_unknown_brands_daily` | one per UTC day and normalised input that did not resolve | `day`, `normalized_input`, `attempts`, `unresolved`, `ambiguous`, `distinct_inputs`, `sample_input`, `triage_status`, `mapped_brand_id` (aggregated first, then joined to the triage queue one-to-one: no fan-out) |
 //!
 //! Both views exist on both backends. The pipeline-gap view of the original (stale, error,
-//! empty, healthy) is not built yet: it needs `ops.runs`, which the adapter does not create.
+//! empty, healthy) is not built yet; `ops.runs` (migration 0003, see
+//! [CPA tables](#cpa-tables)) now records the runs it would read.
 //!
 //! **SQLite naming rule:** SQLite has no schemas, so a PostgreSQL table `schema.table` is
 //! the SQLite table `schema_table` (schema, underscore, table), with the same columns and
@@ -114,6 +118,9 @@
 //!   [`Database::write_resolution_log`], [`Database::triage_items`],
 //!   [`Database::accept_triage`], [`Database::reject_triage`]: see
 //!   [Brand resolution](#brand-resolution).
+//! * [`Database::upsert_everflow`], [`Database::upsert_spend`],
+//!   [`Database::replace_mapping`], the loaders, [`Database::run_cpa`],
+//!   [`Database::load_performance`] and the run records: see [CPA tables](#cpa-tables).
 //!
 //! Each call is one transaction. Inputs are validated before anything is written, and a
 //! database error midway rolls the whole batch back: a batch is written entirely or not at
@@ -125,7 +132,10 @@
 //! batch row (or the key of a stored row), the field and the offending value, with a stable
 //! machine code ([`Error::code`]; the full list is [`Error::CODES`]). Resolution adds
 //! `not_found` (a triage item that is not queued) and `stale_catalog` (a decision naming a
-//! brand deleted since the catalog was loaded, with the first SKU concerned):
+//! brand deleted since the catalog was loaded, with the first SKU concerned); the CPA tables
+//! add `duplicate_key` (two records of a batch with one key and different values) and
+//! `merge_failed` (the core refused a run's inputs; [`Error::Merge`] carries its error and
+//! the stored row concerned):
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
@@ -219,6 +229,101 @@
 //! statement). [`Database::write_resolution_log`] is the log writer on its own, for
 //! decisions about other sources; it is idempotent through the same unique key.
 //!
+//! ## CPA tables
+//!
+//! Migration 0003 creates the tables of the CPA merge (the `ces::cpa` module of the core,
+//! see its docs for the merge rules):
+//!
+//! | PostgreSQL | SQLite | key | columns |
+//! | --- | --- | --- | --- |
+//! | `everflow.daily_stats` | `everflow_daily_stats` | `(date, affiliate_id, advertiser_id)` | `date` `date`, `affiliate_label`, `advertiser_label`, `clicks`, `conversions` (`bigint` ≥ 0), `revenue`, `payout` (`numeric` ≥ 0), `profit` (`numeric`), `currency` `char(3)`, `loaded_at` |
+//! | `redtrack.daily_spend` | `redtrack_daily_spend` | `(date, source_id)` | `source_name`, `source_alias`, `clicks`, `conversions`, `cost` `numeric` ≥ 0, `currency`, `loaded_at` |
+//! | `affiliate_mapping` | `affiliate_mapping` | `row_number` | `location` (`line 7`); the CSV's seven cells raw, the dotted header with `_` (`redtrack_source`, `redtrack_source_alias`, `redtrack_source_id`, `everflow_affiliate_id`, `everflow_affiliate_label`, `everflow_advertiser_id`, `everflow_advertiser_label`); the parsed target, NULL when the row is unusable (`source_id`, `affiliate_label`, `advertiser_id`, `advertiser_label`); `issues` jsonb (the core's row issues); `loaded_at` |
+//! | `daily_performance` | `daily_performance` | `(date, advertiser_id, affiliate_label)` | every field of [`ces::cpa::PerformanceRow`]: `advertiser_label`, `is_internal`, `everflow_clicks`, `conversions`, `everflow_revenue`, `everflow_payout`, `redtrack_cost`, `redtrack_clicks`, `cost` (money `numeric`), `cpa` `numeric`, NULL exactly when `conversions` = 0 (checked), `everflow_rows`, `spend_rows`; `currency` (the merge's); `run_id` → `ops.runs` |
+//! | `ops.runs` | `ops_runs` | `id` `uuid` (generated) | `pipeline`, `status` ∈ queued/running/completed/failed/cancelled ([`RunStatus`]), `actor`, `input` and `output` jsonb, `started_at`, `finished_at`, `error`, `created_at` |
+//! | `ops.run_events` | `ops_run_events` | `id` | `run_id` → runs (on delete cascade), `level` ∈ debug/info/warning/error ([`EventLevel`]), `kind`, `message`, `data` jsonb, `created_at` |
+//!
+//! `affiliate_mapping` and `daily_performance` are in PostgreSQL's `public` schema, so plain
+//! names work. On Supabase, `public` tables are reachable through its API: enable row-level
+//! security on them (or revoke access from `anon`/`authenticated`) if they must not be.
+//!
+//! **Dates and money.** Dates are `date` in PostgreSQL and `YYYY-MM-DD` text in SQLite
+//! (checked, so they sort and compare as dates); range arguments are inclusive. Money is
+//! `numeric` without a fixed scale in PostgreSQL and TEXT in SQLite (checked to be a plain
+//! decimal; never REAL). Amounts travel as the exact decimal text of the core's `Decimal` and
+//! come back the same: `7825.50` stays `7825.50`, `0.30000000000000004` stays
+//! `0.30000000000000004`, `0.00` stays `0.00` (sqlx's binary `numeric` conversion would make
+//! it `0`, which is why this crate does not use it).
+//!
+//! **Writing inputs.** [`Database::upsert_everflow`] and [`Database::upsert_spend`] upsert the
+//! accepted records of the core's tables (from its readers, or built row by row) in one
+//! transaction, and return how many rows were inserted or changed: writing the same table
+//! twice changes nothing. A Redtrack table is summed per day and source first (records
+//! stamped with different instants of one day add up). [`Database::replace_mapping`]
+//! replaces the mapping whole. Bad records are refused before anything is written, named by
+//! their input position: an Everflow record without `affiliate_id` ([`Error::InvalidValue`]),
+//! two records with one key and different values ([`Error::DuplicateKey`]).
+//!
+//! **Loading.** [`Database::load_everflow`], [`Database::load_spend`] and
+//! [`Database::load_mapping`] give the core's tables back (a range, or everything), ready for
+//! [`ces::cpa::merge`]; [`Database::load_performance`] gives the merged rows back as a
+//! [`ces::cpa::PerformanceTable`] for the core's reports (`summarize`, `leaderboard`).
+//!
+//! **Runs.** [`Database::run_cpa`] loads a range, merges it and writes, in one transaction,
+//! the run, the range's `daily_performance` rows (replacing the old ones) and one event per
+//! finding of the merge's diagnostics (unmapped spend with its amount, unused or unusable
+//! mapping rows, days with conversions but no spend, …) plus a `summary` event with the
+//! reconciled totals. A failure rolls all of it back and is recorded as a `failed` run with
+//! its error. [`Database::run`], [`Database::runs`] and [`Database::run_events`] read the
+//! records back.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+//! use ces::cpa::*;
+//! use ces_sql::{Database, EventLevel, RunStatus};
+//!
+//! let db = Database::connect_and_migrate("sqlite::memory:").await?;
+//! let mapping = read_mapping_csv(
+//!     b"redtrack.source,redtrack.source_alias,redtrack.source_id,everflow.affiliate_id,everflow.affiliate_label,everflow.advertiser_id,everflow.advertiser_label\n\
+//!       Facebook CCW,facebook,s1,1,G2 - Meta,1,CCW\n",
+//!     &ReadOptions::default(),
+//! )
+//! .unwrap();
+//! let day = Date::from_ymd_opt(2025, 12, 17).unwrap();
+//! let mut everflow = EverflowTable::new();
+//! everflow
+//!     .push(EverflowRow {
+//!         date: day, affiliate_id: Some(7), affiliate_label: "G2 - Meta", advertiser_id: 1,
+//!         advertiser_label: "CCW", clicks: 1523, conversions: 25, revenue: "2500.00".parse().unwrap(),
+//!         payout: "1875.00".parse().unwrap(), profit: "625.00".parse().unwrap(), currency: None,
+//!     })
+//!     .unwrap();
+//! let mut spend = SpendTable::new();
+//! for (source_id, cost) in [("s1", "7825.50"), ("s9", "210.72")] {
+//!     spend
+//!         .push(SpendRow {
+//!             date: day, stamp: None, source_id, source_name: source_id, source_alias: None,
+//!             clicks: 10, conversions: 0, cost: cost.parse().unwrap(), currency: None,
+//!         })
+//!         .unwrap();
+//! }
+//! db.replace_mapping(&mapping).await?;
+//! db.upsert_everflow(&everflow).await?;
+//! db.upsert_spend(&spend).await?;
+//!
+//! let run = db.run_cpa(DateRange::new(day, day).unwrap(), &MergeConfig::default(), "nightly").await?;
+//! let rows = db.load_performance(None).await?;
+//! let row = rows.get(0);
+//! assert_eq!((row.affiliate_label, row.is_internal), ("G2 - Meta", true));
+//! assert_eq!((row.cost.to_string(), row.cpa.unwrap().to_string()), ("7825.50".into(), "313.020000000000".into()));
+//!
+//! assert_eq!(db.run(&run.run_id).await?.status, RunStatus::Completed);
+//! let events = db.run_events(&run.run_id).await?;
+//! let unmapped = events.iter().find(|e| e.kind == "unmapped_spend").unwrap();
+//! assert_eq!((unmapped.level, &unmapped.data["cost"]), (EventLevel::Warning, &serde_json::json!("210.72")));
+//! # Ok(()) }
+//! ```
+//!
 //! ## pg_trgm parity
 //!
 //! [`pg_trgm_scores`] sends any number of pairs in one query and returns the server's
@@ -243,6 +348,7 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+mod cpa;
 mod db;
 mod error;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
@@ -258,6 +364,7 @@ mod resolution;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use cpa::{CPA_PIPELINE, CpaRun, EventLevel, RunEvent, RunRecord, RunStatus};
 pub use db::Database;
 pub use error::{Backend, Error, Result, Row};
 pub use model::{AliasType, Brand, BrandAlias, BrandStatus, NewAlias, NewBrand};

@@ -24,6 +24,11 @@ const POSTGRES: &[Embedded] = &[
         description: "brand resolution",
         sql: include_str!("../migrations/postgres/0002_brand_resolution.sql"),
     },
+    Embedded {
+        version: 3,
+        description: "cpa",
+        sql: include_str!("../migrations/postgres/0003_cpa.sql"),
+    },
 ];
 
 /// `migrations/sqlite/NNNN_*.sql`, in order.
@@ -37,6 +42,11 @@ const SQLITE: &[Embedded] = &[
         version: 2,
         description: "brand resolution",
         sql: include_str!("../migrations/sqlite/0002_brand_resolution.sql"),
+    },
+    Embedded {
+        version: 3,
+        description: "cpa",
+        sql: include_str!("../migrations/sqlite/0003_cpa.sql"),
     },
 ];
 

@@ -1,11 +1,15 @@
-//! The PostgreSQL backend: the brand master tables, staging, the resolution log and the
-//! triage queue. Bulk writes send one array per column (`insert … select from unnest(…)`).
+//! The PostgreSQL backend: the brand master tables, staging, the resolution log, the triage
+//! queue and the CPA tables. Bulk writes send one array per column (`insert … select from
+//! unnest(…)`).
 
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool};
 
+use ces::cpa::{Decimal, PerformanceTable};
+
+use crate::cpa::{EventWrite, EverflowWrite, MappingWrite, SpendWrite, money_text};
 use crate::error::{Backend, redact_url};
 use crate::resolution::{LogRow, StagingUpdate, StoredTriage, TriageUpsert};
 
@@ -352,6 +356,394 @@ async fn missing_brands(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
 }
 
 crate::resolution::resolution!(sqlx::Postgres);
+
+// ---------------------------------------------------------------------------------------
+// CPA merge (see `crate::cpa`). Money travels as decimal text, cast to `numeric` in SQL and
+// read back with `::text`, so every amount keeps its exact digits and scale.
+
+const EVERFLOW_STATS: &str = "everflow.daily_stats";
+const REDTRACK_SPEND: &str = "redtrack.daily_spend";
+const AFFILIATE_MAPPING: &str = "affiliate_mapping";
+const DAILY_PERFORMANCE: &str = "daily_performance";
+const RUNS: &str = "ops.runs";
+const RUN_EVENTS: &str = "ops.run_events";
+
+// Identical rows are left alone (money compared as text: a new scale is a change).
+const UPSERT_EVERFLOW: &str = "\
+insert into everflow.daily_stats as d
+    (date, affiliate_id, affiliate_label, advertiser_id, advertiser_label, clicks, conversions,
+     revenue, payout, profit, currency)
+select v.date, v.affiliate_id, v.affiliate_label, v.advertiser_id, v.advertiser_label,
+       v.clicks, v.conversions, v.revenue::numeric, v.payout::numeric, v.profit::numeric,
+       v.currency
+from unnest($1::date[], $2::int8[], $3::text[], $4::int8[], $5::text[], $6::int8[], $7::int8[],
+            $8::text[], $9::text[], $10::text[], $11::text[])
+     as v(date, affiliate_id, affiliate_label, advertiser_id, advertiser_label, clicks,
+          conversions, revenue, payout, profit, currency)
+on conflict (date, affiliate_id, advertiser_id) do update set
+    affiliate_label = excluded.affiliate_label,
+    advertiser_label = excluded.advertiser_label,
+    clicks = excluded.clicks,
+    conversions = excluded.conversions,
+    revenue = excluded.revenue,
+    payout = excluded.payout,
+    profit = excluded.profit,
+    currency = excluded.currency,
+    loaded_at = now()
+where (d.affiliate_label, d.advertiser_label, d.clicks, d.conversions, d.revenue::text,
+       d.payout::text, d.profit::text, d.currency)
+      is distinct from
+      (excluded.affiliate_label, excluded.advertiser_label, excluded.clicks,
+       excluded.conversions, excluded.revenue::text, excluded.payout::text,
+       excluded.profit::text, excluded.currency)";
+
+const UPSERT_SPEND: &str = "\
+insert into redtrack.daily_spend as d
+    (date, source_id, source_name, source_alias, clicks, conversions, cost, currency)
+select v.date, v.source_id, v.source_name, v.source_alias, v.clicks, v.conversions,
+       v.cost::numeric, v.currency
+from unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[],
+            $7::text[], $8::text[])
+     as v(date, source_id, source_name, source_alias, clicks, conversions, cost, currency)
+on conflict (date, source_id) do update set
+    source_name = excluded.source_name,
+    source_alias = excluded.source_alias,
+    clicks = excluded.clicks,
+    conversions = excluded.conversions,
+    cost = excluded.cost,
+    currency = excluded.currency,
+    loaded_at = now()
+where (d.source_name, d.source_alias, d.clicks, d.conversions, d.cost::text, d.currency)
+      is distinct from
+      (excluded.source_name, excluded.source_alias, excluded.clicks, excluded.conversions,
+       excluded.cost::text, excluded.currency)";
+
+const DELETE_MAPPING: &str = "delete from public.affiliate_mapping";
+
+const INSERT_MAPPING: &str = "\
+insert into public.affiliate_mapping
+    (row_number, location, redtrack_source, redtrack_source_alias, redtrack_source_id,
+     everflow_affiliate_id, everflow_affiliate_label, everflow_advertiser_id,
+     everflow_advertiser_label, source_id, affiliate_label, advertiser_id, advertiser_label,
+     issues)
+select v.row_number, v.location, v.redtrack_source, v.redtrack_source_alias,
+       v.redtrack_source_id, v.everflow_affiliate_id, v.everflow_affiliate_label,
+       v.everflow_advertiser_id, v.everflow_advertiser_label, v.source_id, v.affiliate_label,
+       v.advertiser_id, v.advertiser_label, v.issues::jsonb
+from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[],
+            $13::text[], $14::text[])
+     as v(row_number, location, redtrack_source, redtrack_source_alias, redtrack_source_id,
+          everflow_affiliate_id, everflow_affiliate_label, everflow_advertiser_id,
+          everflow_advertiser_label, source_id, affiliate_label, advertiser_id,
+          advertiser_label, issues)";
+
+const LOAD_EVERFLOW: &str = "\
+select date, affiliate_id, affiliate_label, advertiser_id, advertiser_label, clicks,
+       conversions, revenue::text, payout::text, profit::text, currency::text
+from everflow.daily_stats
+where ($1::date is null or date >= $1::date) and ($2::date is null or date <= $2::date)
+order by date, advertiser_id, affiliate_id";
+
+const LOAD_SPEND: &str = "\
+select date, source_id, source_name, source_alias, clicks, conversions, cost::text,
+       currency::text
+from redtrack.daily_spend
+where ($1::date is null or date >= $1::date) and ($2::date is null or date <= $2::date)
+order by date, source_id";
+
+const LOAD_MAPPING: &str = "\
+select row_number, location, redtrack_source, redtrack_source_alias, redtrack_source_id,
+       everflow_affiliate_id, everflow_affiliate_label, everflow_advertiser_id,
+       everflow_advertiser_label, issues::text
+from public.affiliate_mapping
+order by row_number";
+
+const LOAD_PERFORMANCE: &str = "\
+select date, advertiser_id, advertiser_label, affiliate_label, is_internal, everflow_clicks,
+       conversions, everflow_revenue::text, everflow_payout::text, redtrack_cost::text,
+       redtrack_clicks, cost::text, cpa::text, everflow_rows, spend_rows
+from public.daily_performance
+where ($1::date is null or date >= $1::date) and ($2::date is null or date <= $2::date)
+order by date, advertiser_id, affiliate_label";
+
+const DELETE_PERFORMANCE: &str = "\
+delete from public.daily_performance where date >= $1::date and date <= $2::date";
+
+const INSERT_PERFORMANCE: &str = "\
+insert into public.daily_performance
+    (date, advertiser_id, advertiser_label, affiliate_label, is_internal, everflow_clicks,
+     conversions, everflow_revenue, everflow_payout, redtrack_cost, redtrack_clicks, cost, cpa,
+     everflow_rows, spend_rows, currency, run_id)
+select v.date, v.advertiser_id, v.advertiser_label, v.affiliate_label, v.is_internal,
+       v.everflow_clicks, v.conversions, v.everflow_revenue::numeric,
+       v.everflow_payout::numeric, v.redtrack_cost::numeric, v.redtrack_clicks,
+       v.cost::numeric, v.cpa::numeric, v.everflow_rows, v.spend_rows, $1, $2::uuid
+from unnest($3::date[], $4::int8[], $5::text[], $6::text[], $7::bool[], $8::int8[],
+            $9::int8[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::text[],
+            $15::text[], $16::int8[], $17::int8[])
+     as v(date, advertiser_id, advertiser_label, affiliate_label, is_internal,
+          everflow_clicks, conversions, everflow_revenue, everflow_payout, redtrack_cost,
+          redtrack_clicks, cost, cpa, everflow_rows, spend_rows)";
+
+/// A run's timestamps all come from the server's clock: `started_at` is read with
+/// [`SERVER_NOW`] when the run starts, and `finished_at` is never before it.
+type Stamp = sqlx::types::time::OffsetDateTime;
+
+const SERVER_NOW: &str = "select clock_timestamp()";
+
+const INSERT_RUN: &str = "\
+insert into ops.runs (pipeline, status, actor, input, started_at)
+values ($1, $2, $3, $4::jsonb, $5)
+returning id::text";
+
+const COMPLETE_RUN: &str = "\
+update ops.runs
+set status = 'completed', output = $2::jsonb,
+    finished_at = greatest(clock_timestamp(), started_at)
+where id = $1::uuid";
+
+const INSERT_FAILED_RUN: &str = "\
+insert into ops.runs (pipeline, status, actor, input, started_at, finished_at, error)
+values ($1, 'failed', $2, $3::jsonb, $4, greatest(clock_timestamp(), $4), $5)
+returning id::text";
+
+// Events keep their order: ids follow the array order.
+const INSERT_EVENTS: &str = "\
+insert into ops.run_events (run_id, level, kind, message, data)
+select $1::uuid, v.level, v.kind, v.message, v.data::jsonb
+from unnest($2::text[], $3::text[], $4::text[], $5::text[]) with ordinality
+     as v(level, kind, message, data, ord)
+order by v.ord";
+
+const SELECT_RUN: &str = "\
+select id::text, pipeline, status, actor, input::text, output::text, started_at, finished_at,
+       error, created_at
+from ops.runs
+where id = $1::uuid";
+
+const LIST_RUNS: &str = "\
+select id::text, pipeline, status, actor, input::text, output::text, started_at, finished_at,
+       error, created_at
+from ops.runs
+where $1::text is null or pipeline = $1
+order by created_at, started_at, id";
+
+const LIST_EVENTS: &str = "\
+select id, run_id::text, level, kind, message, data::text, created_at
+from ops.run_events
+where run_id = $1::uuid
+order by id";
+
+/// CPA runs serialise on this transaction-level advisory lock (the key is
+/// `hashtext('ces.cpa')`), so two runs over overlapping ranges never interleave their delete
+/// and insert.
+const LOCK_CPA: &str = "select pg_advisory_xact_lock(hashtext('ces.cpa'))";
+
+async fn lock_cpa(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query(LOCK_CPA).execute(&mut *conn).await.map(|_| ())
+}
+
+/// Upserts Everflow rows, one statement per [`CHUNK`] rows; returns how many were inserted
+/// or changed.
+async fn upsert_everflow_rows(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[EverflowWrite<'_>],
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in rows.chunks(CHUNK) {
+        changed += sqlx::query(UPSERT_EVERFLOW)
+            .bind(chunk.iter().map(|r| r.date).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.affiliate_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.affiliate_label).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.advertiser_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.advertiser_label).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.clicks).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.conversions).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.revenue.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.payout.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.profit.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.currency).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), EVERFLOW_STATS, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Upserts summed spend rows, one statement per [`CHUNK`] rows.
+async fn upsert_spend_rows(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[SpendWrite<'_>],
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in rows.chunks(CHUNK) {
+        changed += sqlx::query(UPSERT_SPEND)
+            .bind(chunk.iter().map(|r| r.date).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.source_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.source_name).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.source_alias).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.clicks).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.conversions).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.cost.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.currency).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), REDTRACK_SPEND, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Inserts mapping rows, one statement per [`CHUNK`] rows.
+async fn insert_mapping_rows(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[MappingWrite<'_>],
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let raw = |k: usize| chunk.iter().map(|r| r.raw[k]).collect::<Vec<_>>();
+        inserted += sqlx::query(INSERT_MAPPING)
+            .bind(chunk.iter().map(|r| r.row_number).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.location).collect::<Vec<_>>())
+            .bind(raw(0))
+            .bind(raw(1))
+            .bind(raw(2))
+            .bind(raw(3))
+            .bind(raw(4))
+            .bind(raw(5))
+            .bind(raw(6))
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.target.map(|t| t.source_id.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.target.map(|t| t.affiliate_label.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.target.map(|t| t.advertiser_id))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.target.map(|t| t.advertiser_label.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|r| r.issues.as_str()).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), AFFILIATE_MAPPING, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Inserts the merged rows (one array per column, [`CHUNK`] rows a statement), tagged with
+/// the run and the merge currency.
+async fn insert_performance(
+    conn: &mut PgConnection,
+    op: &'static str,
+    run_id: &str,
+    currency: &str,
+    table: &PerformanceTable,
+) -> Result<u64> {
+    let c = table.columns();
+    let mut inserted = 0;
+    let mut start = 0;
+    while start < table.len() {
+        let end = (start + CHUNK).min(table.len());
+        let r = start..end;
+        let money = |col: &[Decimal]| {
+            col[r.clone()]
+                .iter()
+                .map(|d| money_text(*d))
+                .collect::<Vec<_>>()
+        };
+        let count = |col: &[u64]| col[r.clone()].iter().map(|n| *n as i64).collect::<Vec<_>>();
+        let small = |col: &[u32]| {
+            col[r.clone()]
+                .iter()
+                .map(|n| i64::from(*n))
+                .collect::<Vec<_>>()
+        };
+        inserted += sqlx::query(INSERT_PERFORMANCE)
+            .bind(currency)
+            .bind(run_id)
+            .bind(&c.date[r.clone()])
+            .bind(&c.advertiser_id[r.clone()])
+            .bind(
+                c.advertiser_label[r.clone()]
+                    .iter()
+                    .map(|&i| c.advertiser_names[i as usize].as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                c.affiliate_label[r.clone()]
+                    .iter()
+                    .map(|&i| c.affiliate_names[i as usize].as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(&c.is_internal[r.clone()])
+            .bind(count(c.everflow_clicks))
+            .bind(count(c.conversions))
+            .bind(money(c.everflow_revenue))
+            .bind(money(c.everflow_payout))
+            .bind(money(c.redtrack_cost))
+            .bind(count(c.redtrack_clicks))
+            .bind(money(c.cost))
+            .bind(
+                c.cpa[r.clone()]
+                    .iter()
+                    .map(|v| v.map(money_text))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(small(c.everflow_rows))
+            .bind(small(c.spend_rows))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), DAILY_PERFORMANCE, BRANDS, None))?
+            .rows_affected();
+        start = end;
+    }
+    Ok(inserted)
+}
+
+/// Inserts a run's events in order.
+async fn insert_events(
+    conn: &mut PgConnection,
+    op: &'static str,
+    run_id: &str,
+    events: &[EventWrite],
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in events.chunks(CHUNK) {
+        inserted += sqlx::query(INSERT_EVENTS)
+            .bind(run_id)
+            .bind(chunk.iter().map(|e| e.level.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.message.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), RUN_EVENTS, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+crate::cpa::cpa!(sqlx::Postgres);
 
 /// Opens a pool on `url`. One connection is made first, outside the pool, so that a wrong
 /// host, port, password or database fails at once with the server's own error (a pool would

@@ -90,6 +90,43 @@ fn constraint_field(constraint: &str) -> Option<&'static str> {
         "brand_triage_last_status_check" => "last_status",
         "brand_triage_mapped_brand_id_fkey" => "mapped_brand_id",
         "brand_triage_mapped_alias_id_fkey" => "mapped_alias_id",
+        "runs_pipeline_check" => "pipeline",
+        "runs_status_check" => "status",
+        "runs_input_check" => "input",
+        "runs_output_check" => "output",
+        "runs_finished_at_check" => "finished_at",
+        "run_events_run_id_fkey" | "daily_performance_run_id_fkey" => "run_id",
+        "run_events_level_check" => "level",
+        "run_events_kind_check" => "kind",
+        "run_events_data_check" => "data",
+        "daily_stats_date_check" | "daily_spend_date_check" | "daily_performance_date_check" => {
+            "date"
+        }
+        "daily_stats_affiliate_label_check" => "affiliate_label",
+        "daily_stats_clicks_check" | "daily_spend_clicks_check" => "clicks",
+        "daily_stats_conversions_check"
+        | "daily_spend_conversions_check"
+        | "daily_performance_conversions_check" => "conversions",
+        "daily_stats_revenue_check" => "revenue",
+        "daily_stats_payout_check" => "payout",
+        "daily_stats_profit_check" => "profit",
+        "daily_stats_currency_check"
+        | "daily_spend_currency_check"
+        | "daily_performance_currency_check" => "currency",
+        "daily_spend_source_id_check" => "source_id",
+        "daily_spend_cost_check" | "daily_performance_cost_check" => "cost",
+        "affiliate_mapping_pkey" | "affiliate_mapping_row_number_check" => "row_number",
+        "affiliate_mapping_target_check" => "source_id",
+        "affiliate_mapping_issues_check" => "issues",
+        "daily_performance_cpa_check" | "daily_performance_cpa_format_check" => "cpa",
+        "daily_performance_everflow_clicks_check" => "everflow_clicks",
+        "daily_performance_redtrack_clicks_check" => "redtrack_clicks",
+        "daily_performance_everflow_revenue_check" => "everflow_revenue",
+        "daily_performance_everflow_payout_check" => "everflow_payout",
+        "daily_performance_redtrack_cost_check" => "redtrack_cost",
+        "daily_performance_everflow_rows_check" => "everflow_rows",
+        "daily_performance_spend_rows_check" => "spend_rows",
+        "daily_performance_is_internal_check" => "is_internal",
         _ => return None,
     })
 }

@@ -1,12 +1,15 @@
-//! The SQLite backend: the brand master tables, staging, the resolution log and the triage
-//! queue, named `schema_table`. Bulk writes are multi-row statements of at most [`CHUNK`]
-//! rows.
+//! The SQLite backend: the brand master tables, staging, the resolution log, the triage
+//! queue and the CPA tables, named `schema_table`. Bulk writes are multi-row statements of
+//! at most [`CHUNK`] (CPA: [`CPA_CHUNK`]) rows.
 
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+use ces::cpa::PerformanceTable;
+
+use crate::cpa::{EventWrite, EverflowWrite, MappingWrite, SpendWrite, money_text};
 use crate::error::{Backend, redact_url};
 use crate::resolution::{LogRow, StagingUpdate, StoredTriage, TriageUpsert};
 
@@ -326,6 +329,315 @@ async fn missing_brands(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<i64>
 }
 
 crate::resolution::resolution!(sqlx::Sqlite);
+
+// ---------------------------------------------------------------------------------------
+// CPA merge (see `crate::cpa`). Dates are `YYYY-MM-DD` text, money exact decimal text.
+
+const EVERFLOW_STATS: &str = "everflow_daily_stats";
+const REDTRACK_SPEND: &str = "redtrack_daily_spend";
+const AFFILIATE_MAPPING: &str = "affiliate_mapping";
+const DAILY_PERFORMANCE: &str = "daily_performance";
+const RUNS: &str = "ops_runs";
+const RUN_EVENTS: &str = "ops_run_events";
+/// Rows per multi-row CPA statement: 17 parameters a `daily_performance` row.
+const CPA_CHUNK: usize = 1_000;
+
+const DELETE_MAPPING: &str = "delete from affiliate_mapping";
+
+const LOAD_EVERFLOW: &str = "\
+select date, affiliate_id, affiliate_label, advertiser_id, advertiser_label, clicks,
+       conversions, revenue, payout, profit, currency
+from everflow_daily_stats
+where ($1 is null or date >= $1) and ($2 is null or date <= $2)
+order by date, advertiser_id, affiliate_id";
+
+const LOAD_SPEND: &str = "\
+select date, source_id, source_name, source_alias, clicks, conversions, cost, currency
+from redtrack_daily_spend
+where ($1 is null or date >= $1) and ($2 is null or date <= $2)
+order by date, source_id";
+
+const LOAD_MAPPING: &str = "\
+select row_number, location, redtrack_source, redtrack_source_alias, redtrack_source_id,
+       everflow_affiliate_id, everflow_affiliate_label, everflow_advertiser_id,
+       everflow_advertiser_label, issues
+from affiliate_mapping
+order by row_number";
+
+const LOAD_PERFORMANCE: &str = "\
+select date, advertiser_id, advertiser_label, affiliate_label, is_internal, everflow_clicks,
+       conversions, everflow_revenue, everflow_payout, redtrack_cost, redtrack_clicks, cost,
+       cpa, everflow_rows, spend_rows
+from daily_performance
+where ($1 is null or date >= $1) and ($2 is null or date <= $2)
+order by date, advertiser_id, affiliate_label";
+
+const DELETE_PERFORMANCE: &str = "\
+delete from daily_performance where date >= $1 and date <= $2";
+
+/// A run's timestamps are UTC RFC 3339 text from SQLite's clock, like every timestamp
+/// column; `finished_at` is never before `started_at`.
+type Stamp = String;
+
+const SERVER_NOW: &str = "select strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+const INSERT_RUN: &str = "\
+insert into ops_runs (pipeline, status, actor, input, started_at)
+values ($1, $2, $3, $4, $5)
+returning id";
+
+const COMPLETE_RUN: &str = "\
+update ops_runs
+set status = 'completed', output = $2,
+    finished_at = max(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), started_at)
+where id = $1";
+
+const INSERT_FAILED_RUN: &str = "\
+insert into ops_runs (pipeline, status, actor, input, started_at, finished_at, error)
+values ($1, 'failed', $2, $3, $4, max(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), $4), $5)
+returning id";
+
+const SELECT_RUN: &str = "\
+select id, pipeline, status, actor, input, output, started_at, finished_at, error, created_at
+from ops_runs
+where id = $1";
+
+const LIST_RUNS: &str = "\
+select id, pipeline, status, actor, input, output, started_at, finished_at, error, created_at
+from ops_runs
+where $1 is null or pipeline = $1
+order by created_at, started_at, rowid";
+
+const LIST_EVENTS: &str = "\
+select id, run_id, level, kind, message, data, created_at
+from ops_run_events
+where run_id = $1
+order by id";
+
+/// CPA runs serialise on SQLite's write lock (`BEGIN IMMEDIATE`): nothing more to take.
+async fn lock_cpa(_conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    Ok(())
+}
+
+/// Upserts Everflow rows, [`CPA_CHUNK`] rows a statement; returns how many were inserted or
+/// changed (identical rows are left alone).
+async fn upsert_everflow_rows(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    rows: &[EverflowWrite<'_>],
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in rows.chunks(CPA_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into everflow_daily_stats as d
+                (date, affiliate_id, affiliate_label, advertiser_id, advertiser_label, clicks,
+                 conversions, revenue, payout, profit, currency) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.date)
+                .push_bind(r.affiliate_id)
+                .push_bind(r.affiliate_label)
+                .push_bind(r.advertiser_id)
+                .push_bind(r.advertiser_label)
+                .push_bind(r.clicks)
+                .push_bind(r.conversions)
+                .push_bind(r.revenue.as_str())
+                .push_bind(r.payout.as_str())
+                .push_bind(r.profit.as_str())
+                .push_bind(r.currency);
+        });
+        q.push(
+            " on conflict (date, affiliate_id, advertiser_id) do update set
+                affiliate_label = excluded.affiliate_label,
+                advertiser_label = excluded.advertiser_label,
+                clicks = excluded.clicks,
+                conversions = excluded.conversions,
+                revenue = excluded.revenue,
+                payout = excluded.payout,
+                profit = excluded.profit,
+                currency = excluded.currency,
+                loaded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            where d.affiliate_label is not excluded.affiliate_label
+               or d.advertiser_label is not excluded.advertiser_label
+               or d.clicks is not excluded.clicks
+               or d.conversions is not excluded.conversions
+               or d.revenue is not excluded.revenue
+               or d.payout is not excluded.payout
+               or d.profit is not excluded.profit
+               or d.currency is not excluded.currency",
+        );
+        changed += q
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), EVERFLOW_STATS, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Upserts summed spend rows, [`CPA_CHUNK`] rows a statement.
+async fn upsert_spend_rows(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    rows: &[SpendWrite<'_>],
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in rows.chunks(CPA_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into redtrack_daily_spend as d
+                (date, source_id, source_name, source_alias, clicks, conversions, cost,
+                 currency) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.date)
+                .push_bind(r.source_id)
+                .push_bind(r.source_name)
+                .push_bind(r.source_alias)
+                .push_bind(r.clicks)
+                .push_bind(r.conversions)
+                .push_bind(r.cost.as_str())
+                .push_bind(r.currency);
+        });
+        q.push(
+            " on conflict (date, source_id) do update set
+                source_name = excluded.source_name,
+                source_alias = excluded.source_alias,
+                clicks = excluded.clicks,
+                conversions = excluded.conversions,
+                cost = excluded.cost,
+                currency = excluded.currency,
+                loaded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            where d.source_name is not excluded.source_name
+               or d.source_alias is not excluded.source_alias
+               or d.clicks is not excluded.clicks
+               or d.conversions is not excluded.conversions
+               or d.cost is not excluded.cost
+               or d.currency is not excluded.currency",
+        );
+        changed += q
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), REDTRACK_SPEND, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Inserts mapping rows, [`CPA_CHUNK`] rows a statement.
+async fn insert_mapping_rows(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    rows: &[MappingWrite<'_>],
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(CPA_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into affiliate_mapping
+                (row_number, location, redtrack_source, redtrack_source_alias,
+                 redtrack_source_id, everflow_affiliate_id, everflow_affiliate_label,
+                 everflow_advertiser_id, everflow_advertiser_label, source_id, affiliate_label,
+                 advertiser_id, advertiser_label, issues) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.row_number).push_bind(r.location);
+            for cell in r.raw {
+                b.push_bind(cell);
+            }
+            b.push_bind(r.target.map(|t| t.source_id.as_str()))
+                .push_bind(r.target.map(|t| t.affiliate_label.as_str()))
+                .push_bind(r.target.map(|t| t.advertiser_id))
+                .push_bind(r.target.map(|t| t.advertiser_label.as_str()))
+                .push_bind(r.issues.as_str());
+        });
+        inserted += q
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), AFFILIATE_MAPPING, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Inserts the merged rows, [`CPA_CHUNK`] rows a statement, tagged with the run and the
+/// merge currency.
+async fn insert_performance(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    run_id: &str,
+    currency: &str,
+    table: &PerformanceTable,
+) -> Result<u64> {
+    let rows: Vec<_> = table.iter().collect();
+    let mut inserted = 0;
+    for chunk in rows.chunks(CPA_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into daily_performance
+                (date, advertiser_id, advertiser_label, affiliate_label, is_internal,
+                 everflow_clicks, conversions, everflow_revenue, everflow_payout, redtrack_cost,
+                 redtrack_clicks, cost, cpa, everflow_rows, spend_rows, currency, run_id) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.date)
+                .push_bind(r.advertiser_id)
+                .push_bind(r.advertiser_label)
+                .push_bind(r.affiliate_label)
+                .push_bind(r.is_internal)
+                .push_bind(r.everflow_clicks as i64)
+                .push_bind(r.conversions as i64)
+                .push_bind(money_text(r.everflow_revenue))
+                .push_bind(money_text(r.everflow_payout))
+                .push_bind(money_text(r.redtrack_cost))
+                .push_bind(r.redtrack_clicks as i64)
+                .push_bind(money_text(r.cost))
+                .push_bind(r.cpa.map(money_text))
+                .push_bind(i64::from(r.everflow_rows))
+                .push_bind(i64::from(r.spend_rows))
+                .push_bind(currency)
+                .push_bind(run_id);
+        });
+        inserted += q
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), DAILY_PERFORMANCE, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Inserts a run's events in order.
+async fn insert_events(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    run_id: &str,
+    events: &[EventWrite],
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in events.chunks(CPA_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into ops_run_events (run_id, level, kind, message, data) ",
+        );
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(run_id)
+                .push_bind(e.level.as_str())
+                .push_bind(e.kind.as_str())
+                .push_bind(e.message.as_str())
+                .push_bind(e.data.as_str());
+        });
+        inserted += q
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| write_error(e, op, Row(None), RUN_EVENTS, BRANDS, None))?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
+crate::cpa::cpa!(sqlx::Sqlite);
 
 /// Is `url` an in-memory database (`sqlite::memory:`, `…?mode=memory`)?
 fn is_in_memory(url: &str) -> bool {
