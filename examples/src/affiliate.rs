@@ -27,21 +27,92 @@ pub struct AffiliateMonth {
 }
 
 /// Advertisers: id, label, revenue per conversion (cents).
-pub const ADVERTISERS: &[(i64, &str, i64)] = &[(1, "CCW", 10_000), (2, "EXP", 8_000), (3, "AWF", 12_000)];
+pub const ADVERTISERS: &[(i64, &str, i64)] =
+    &[(1, "CCW", 10_000), (2, "EXP", 8_000), (3, "AWF", 12_000)];
 
 /// Internal affiliates' Redtrack sources: (source name, alias, id, affiliate label, advertiser,
 /// cost per conversion in cents).
 const SOURCES: &[(&str, &str, &str, &str, i64, i64)] = &[
-    ("Facebook CCW", "facebook", "66c79f91be26fd4634569658", "G2 - Meta", 1, 4_200),
-    ("Facebook AWF CCW", "facebook", "628fd466f765760001f37209", "G2 - Meta", 1, 4_600),
-    ("Meta CCW AWF2 Stephanie ", "facebook", "6807d9120ee9ffc623c1d7e5", "SB - Meta", 1, 5_100),
-    ("Meta CCW SB Political", "facebook", "68b87e99882b48e6620a3116", "SB - Meta", 1, 5_600),
-    ("Facebook EXP", "facebook", "67c097f0aee15ff71f3f99aa", "G2 - Meta", 2, 3_900),
-    ("Google Ads CCW (No-redirect tracking)", "google", "62b29551c6880d00014d8c73", "G2 - Google", 1, 6_100),
-    ("Google Ads AWF2 SB", "google", "6883b1f8b5c72b423a7543a8", "SB - Google", 1, 6_700),
-    ("Facebook CCW BHS", "facebook", "68a3991afcfc495698310fee", "BHS", 1, 4_800),
-    ("Facebook AWF", "facebook", "6901a1c2d3e4f5a6b7c8d9e0", "G2 - Meta", 3, 5_300),
-    ("Google Ads AWF", "google", "6901a1c2d3e4f5a6b7c8d9e1", "G2 - Google", 3, 6_900),
+    (
+        "Facebook CCW",
+        "facebook",
+        "66c79f91be26fd4634569658",
+        "G2 - Meta",
+        1,
+        4_200,
+    ),
+    (
+        "Facebook AWF CCW",
+        "facebook",
+        "628fd466f765760001f37209",
+        "G2 - Meta",
+        1,
+        4_600,
+    ),
+    (
+        "Meta CCW AWF2 Stephanie ",
+        "facebook",
+        "6807d9120ee9ffc623c1d7e5",
+        "SB - Meta",
+        1,
+        5_100,
+    ),
+    (
+        "Meta CCW SB Political",
+        "facebook",
+        "68b87e99882b48e6620a3116",
+        "SB - Meta",
+        1,
+        5_600,
+    ),
+    (
+        "Facebook EXP",
+        "facebook",
+        "67c097f0aee15ff71f3f99aa",
+        "G2 - Meta",
+        2,
+        3_900,
+    ),
+    (
+        "Google Ads CCW (No-redirect tracking)",
+        "google",
+        "62b29551c6880d00014d8c73",
+        "G2 - Google",
+        1,
+        6_100,
+    ),
+    (
+        "Google Ads AWF2 SB",
+        "google",
+        "6883b1f8b5c72b423a7543a8",
+        "SB - Google",
+        1,
+        6_700,
+    ),
+    (
+        "Facebook CCW BHS",
+        "facebook",
+        "68a3991afcfc495698310fee",
+        "BHS",
+        1,
+        4_800,
+    ),
+    (
+        "Facebook AWF",
+        "facebook",
+        "6901a1c2d3e4f5a6b7c8d9e0",
+        "G2 - Meta",
+        3,
+        5_300,
+    ),
+    (
+        "Google Ads AWF",
+        "google",
+        "6901a1c2d3e4f5a6b7c8d9e1",
+        "G2 - Google",
+        3,
+        6_900,
+    ),
 ];
 
 /// Sources with spend that the mapping does not know (as in the real data).
@@ -78,7 +149,9 @@ pub fn affiliate_month(seed: u64) -> AffiliateMonth {
     );
     for (name, alias, id, label, adv, _) in SOURCES {
         let adv_label = ADVERTISERS.iter().find(|a| a.0 == *adv).map_or("", |a| a.1);
-        csv.push_str(&format!("{name},{alias},{id},1,{label},{adv},{adv_label}\r\n"));
+        csv.push_str(&format!(
+            "{name},{alias},{id},1,{label},{adv},{adv_label}\r\n"
+        ));
     }
     csv.push_str("Google Ads (No-redirect tracking) Acc #2,google,677c764c35168400c81bf749,1,G2 - Google,1,CCW\r\n");
     // The same source twice with different targets (it has no spend, but the conflict is reported),
@@ -99,11 +172,19 @@ pub fn affiliate_month(seed: u64) -> AffiliateMonth {
         *aff_ids.entry(label.to_owned()).or_insert(n)
     };
     while day <= end {
-        let epoch = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
-        let weekend = matches!(chrono::Datelike::weekday(&day), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        let epoch = day
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp();
+        let weekend = matches!(
+            chrono::Datelike::weekday(&day),
+            chrono::Weekday::Sat | chrono::Weekday::Sun
+        );
         let mut rt_rows: Vec<String> = Vec::new();
         // Internal affiliates: conversions in Everflow, spend per source in Redtrack.
-        let mut internal: std::collections::BTreeMap<(&str, i64), (i64, i64)> = std::collections::BTreeMap::new();
+        let mut internal: std::collections::BTreeMap<(&str, i64), (i64, i64)> =
+            std::collections::BTreeMap::new();
         for (name, alias, id, label, adv, cpa_cents) in SOURCES {
             let mut cv = 5 + rng.below(if weekend { 12 } else { 30 }) as i64;
             // A zero-conversion day with spend: SB - Google on Nov 11.
@@ -158,7 +239,16 @@ pub fn affiliate_month(seed: u64) -> AffiliateMonth {
         redtrack_days.push(format!(r#"{{"items":[{}]}}"#, rt_rows.join(",")));
         for ((label, adv), (cv, clicks)) in internal {
             let price = ADVERTISERS.iter().find(|a| a.0 == adv).map_or(0, |a| a.2);
-            ef_rows.push(ef_row(aff_id(label), label, adv, epoch, clicks, cv, cv * price, 0));
+            ef_rows.push(ef_row(
+                aff_id(label),
+                label,
+                adv,
+                epoch,
+                clicks,
+                cv,
+                cv * price,
+                0,
+            ));
         }
         for (label, payout) in EXTERNAL {
             for (adv, _, price) in ADVERTISERS {
@@ -168,7 +258,16 @@ pub fn affiliate_month(seed: u64) -> AffiliateMonth {
                 let cv = rng.below(if weekend { 15 } else { 40 }) as i64;
                 let clicks = cv * (15 + rng.below(25) as i64) + rng.below(50) as i64;
                 let pay = cv * payout * (90 + rng.below(20) as i64) / 100;
-                ef_rows.push(ef_row(aff_id(label), label, *adv, epoch, clicks, cv, cv * price, pay));
+                ef_rows.push(ef_row(
+                    aff_id(label),
+                    label,
+                    *adv,
+                    epoch,
+                    clicks,
+                    cv,
+                    cv * price,
+                    pay,
+                ));
             }
         }
         day = day.succ_opt().unwrap_or(day);
@@ -187,11 +286,26 @@ pub fn affiliate_month(seed: u64) -> AffiliateMonth {
             )
         })
         .collect();
-    AffiliateMonth { everflow_pages, redtrack_days, mapping_csv: csv.into_bytes(), start, end }
+    AffiliateMonth {
+        everflow_pages,
+        redtrack_days,
+        mapping_csv: csv.into_bytes(),
+        start,
+        end,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ef_row(id: i64, label: &str, adv: i64, epoch: i64, clicks: i64, cv: i64, revenue: i64, payout: i64) -> String {
+fn ef_row(
+    id: i64,
+    label: &str,
+    adv: i64,
+    epoch: i64,
+    clicks: i64,
+    cv: i64,
+    revenue: i64,
+    payout: i64,
+) -> String {
     let adv_label = ADVERTISERS.iter().find(|a| a.0 == adv).map_or("", |a| a.1);
     format!(
         r#"{{"columns":[{{"column_type":"affiliate","id":"{id}","label":"{label}"}},{{"column_type":"advertiser","id":"{adv}","label":"{adv_label}"}},{{"column_type":"date","id":"{epoch}"}}],"reporting":{{"total_click":{clicks},"cv":{cv},"revenue":{},"payout":{},"profit":{}}}}}"#,
