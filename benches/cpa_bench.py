@@ -296,7 +296,9 @@ def child(engine: str, data: Path, repeats: int) -> None:
     h = hashlib.sha256()
     for c in ["date", "advertiser_id", label, "conversions", "cost"]:
         arr = perf.column(c)
-        if pa.types.is_decimal(arr.type):
+        if c == "conversions":
+            arr = pc.cast(arr, pa.int64())  # DuckDB's sum() is a HUGEINT
+        elif pa.types.is_decimal(arr.type):
             arr = pc.cast(arr, pa.decimal128(38, 2))
         h.update(str(arr.to_pylist()[:: max(1, perf.num_rows // 20000)]).encode())
     report = {

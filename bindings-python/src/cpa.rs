@@ -380,9 +380,26 @@ fn cpa_merge(
         date: redtrack_date,
     };
     let merged = py.detach(|| -> Result<Merge> {
-        let everflow = everflow.everflow(&options)?;
-        let redtrack = redtrack.redtrack(&options)?;
-        let mapping = mapping.mapping(&options)?;
+        // Everflow (the big input) and Redtrack with the mapping are converted at once.
+        let (everflow, rest) = if ces::parallel::enabled() {
+            std::thread::scope(|scope| {
+                let rest = scope.spawn(|| {
+                    Ok::<_, Error>((redtrack.redtrack(&options)?, mapping.mapping(&options)?))
+                });
+                let everflow = everflow.everflow(&options);
+                (everflow, rest.join())
+            })
+        } else {
+            (
+                everflow.everflow(&options),
+                Ok((|| {
+                    Ok((redtrack.redtrack(&options)?, mapping.mapping(&options)?))
+                })()),
+            )
+        };
+        let everflow = everflow?;
+        let (redtrack, mapping) =
+            rest.map_err(|_| Error::internal("an Arrow conversion thread panicked"))??;
         let mut failure: Option<PyErr> = None;
         let out = merge_with_progress(&everflow, &redtrack, &mapping, &config, &mut |p| {
             if failure.is_some() {
@@ -396,6 +413,10 @@ fn cpa_merge(
                 failure = called.err();
             });
         });
+        // Freeing a few GiB of input takes a while: let another thread do it.
+        if ces::parallel::enabled() && everflow.len() > 1_000_000 {
+            std::thread::spawn(move || drop((everflow, redtrack, mapping)));
+        }
         if let Some(err) = failure {
             return Err(err.into());
         }

@@ -54,6 +54,8 @@ enum Value<'a> {
     Text(&'a str),
     /// A decimal's unscaled integer and its scale.
     Decimal(I256, i8),
+    /// A `decimal128` cell (the common case, without widening to 256 bits).
+    Decimal128(i128, i8),
     Date(Date),
     /// A timestamp with a time zone: an instant (seconds, nanoseconds since the epoch).
     Instant(i64, u32),
@@ -73,6 +75,7 @@ impl Value<'_> {
             Value::Float32(v) => v.to_string(),
             Value::Text(t) => t.to_owned(),
             Value::Decimal(v, s) => decimal_text(v, s),
+            Value::Decimal128(v, s) => decimal_text(I256::from_i128(v), s),
             Value::Date(d) => d.to_string(),
             Value::Instant(secs, nanos) => DateTime::<Utc>::from_timestamp(secs, nanos)
                 .map_or_else(|| secs.to_string(), |t| t.to_rfc3339()),
@@ -244,6 +247,11 @@ fn integer(v: Option<Value<'_>>) -> std::result::Result<i64, Bad> {
         Value::Float(f) => float_integer(f).ok_or_else(not),
         Value::Float32(f) => float_integer(f64::from(f)).ok_or_else(not),
         Value::Text(t) => t.trim().parse::<i64>().map_err(|_| not()),
+        Value::Decimal128(m, s) => decimal_of(I256::from_i128(m), s)
+            .map(|d| d.normalize())
+            .filter(|d| d.scale() == 0)
+            .and_then(|d| i64::try_from(d.mantissa()).ok())
+            .ok_or_else(not),
         Value::Decimal(m, s) => decimal_of(m, s)
             .map(|d| d.normalize())
             .filter(|d| d.scale() == 0)
@@ -273,6 +281,23 @@ fn money(v: Option<Value<'_>>) -> std::result::Result<Decimal, Bad> {
         Value::Float(f) => from_text(f.to_string()),
         Value::Float32(f) => from_text(f.to_string()),
         Value::Text(t) => parse_money(t).map_err(|e| (t.to_owned(), e)),
+        // The common case: a scale a decimal has, a mantissa that fits 96 bits.
+        Value::Decimal128(m, s) if (0..=28).contains(&s) => {
+            Decimal::try_from_i128_with_scale(m, s as u32).or_else(|_| {
+                decimal_of(I256::from_i128(m), s).ok_or_else(|| {
+                    (
+                        v.render(),
+                        "not a decimal number that fits 28 digits".to_owned(),
+                    )
+                })
+            })
+        }
+        Value::Decimal128(m, s) => decimal_of(I256::from_i128(m), s).ok_or_else(|| {
+            (
+                v.render(),
+                "not a decimal number that fits 28 digits".to_owned(),
+            )
+        }),
         Value::Decimal(m, s) => decimal_of(m, s).ok_or_else(|| {
             (
                 v.render(),
@@ -578,22 +603,67 @@ fn locate(
     Ok(out)
 }
 
+/// One located input column, downcast once per batch so reading a cell is a branch, not a
+/// type dispatch (the common types have their own variant; the rest go through [`value`]).
+enum Col<'a> {
+    Int64(&'a arrow_array::Int64Array),
+    Decimal128(&'a arrow_array::Decimal128Array, i8),
+    Utf8(&'a arrow_array::StringArray),
+    Date32(&'a arrow_array::Date32Array),
+    Any(&'a dyn Array),
+}
+
+impl<'a> Col<'a> {
+    fn of(array: &'a dyn Array) -> Col<'a> {
+        match array.data_type() {
+            DataType::Int64 => Col::Int64(array.as_primitive::<Int64Type>()),
+            DataType::Decimal128(_, s) => {
+                Col::Decimal128(array.as_primitive::<Decimal128Type>(), *s)
+            }
+            DataType::Utf8 => Col::Utf8(array.as_string::<i32>()),
+            DataType::Date32 => Col::Date32(array.as_primitive::<Date32Type>()),
+            _ => Col::Any(array),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<Value<'a>> {
+        match self {
+            Col::Int64(a) => (!a.is_null(i)).then(|| Value::Int(a.value(i))),
+            Col::Decimal128(a, s) => (!a.is_null(i)).then(|| Value::Decimal128(a.value(i), *s)),
+            Col::Utf8(a) => (!a.is_null(i)).then(|| Value::Text(a.value(i))),
+            Col::Date32(a) => (!a.is_null(i)).then(|| {
+                let days = a.value(i);
+                Date::from_epoch_days(days).map_or(Value::OutOfRange(i64::from(days)), Value::Date)
+            }),
+            Col::Any(a) => value(*a, i),
+        }
+    }
+}
+
 /// The located columns of one record batch.
-struct Cells<'a>(Vec<Option<&'a dyn Array>>);
+struct Cells<'a>(Vec<Option<Col<'a>>>);
 
 impl<'a> Cells<'a> {
     fn new(batch: &'a RecordBatch, columns: &[Option<usize>]) -> Self {
         Cells(
             columns
                 .iter()
-                .map(|c| c.and_then(|i| batch.columns().get(i)).map(|a| a.as_ref()))
+                .map(|c| {
+                    c.and_then(|i| batch.columns().get(i))
+                        .map(|a| Col::of(a.as_ref()))
+                })
                 .collect(),
         )
     }
 
     /// Row `row` of located column `k` (`None`: absent column or null cell).
+    #[inline]
     fn get(&self, k: usize, row: usize) -> Option<Value<'a>> {
-        self.0.get(k).copied().flatten().and_then(|a| value(a, row))
+        self.0
+            .get(k)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.get(row))
     }
 }
 
@@ -626,13 +696,45 @@ fn strict_failure(strict: bool, issues: &[RowIssue]) -> Result<()> {
 pub(crate) fn everflow_from_arrow(table: &Table, strict: bool) -> Result<EverflowTable> {
     let input = Input::Everflow;
     let columns = locate(table, input, &EVERFLOW, |s| s.required)?;
-    let mut out = EverflowTable::new();
-    let mut position = 0u64;
+    let n = table.len();
+    if !ces::parallel::enabled() || n < 200_000 {
+        return everflow_rows(table, &columns, strict, 0, n);
+    }
+    // Two halves converted at once, then joined in order (positions are the input's).
+    let half = n / 2;
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| everflow_rows(table, &columns, false, half, n));
+        let first = everflow_rows(table, &columns, false, 0, half);
+        (first, second.join())
+    });
+    let mut out = first?;
+    out.append(second.map_err(|_| Error::internal("an Arrow conversion thread panicked"))??);
+    strict_failure(strict, &out.issues)?;
+    Ok(out)
+}
+
+/// Rows `lo..hi` of an Everflow table.
+fn everflow_rows(
+    table: &Table,
+    columns: &[Option<usize>],
+    strict: bool,
+    lo: usize,
+    hi: usize,
+) -> Result<EverflowTable> {
+    let input = Input::Everflow;
+    let mut out = EverflowTable::with_capacity(hi - lo);
+    let mut start = 0usize;
     for batch in table.batches() {
-        let cells = Cells::new(batch, &columns);
-        for r in 0..batch.num_rows() {
-            let pos = position;
-            position += 1;
+        let rows = batch.num_rows();
+        let (b_lo, b_hi) = (lo.max(start), hi.min(start + rows));
+        let offset = start;
+        start += rows;
+        if b_lo >= b_hi {
+            continue;
+        }
+        let cells = Cells::new(batch, columns);
+        for r in (b_lo - offset)..(b_hi - offset) {
+            let pos = (offset + r) as u64;
             let at = |field: &'static str| move |bad: Bad| issue(input, pos, field, bad);
             let parsed = (|| -> std::result::Result<_, RowIssue> {
                 let date = everflow_day(cells.get(0, r)).map_err(at("date"))?;
@@ -706,7 +808,7 @@ pub(crate) fn redtrack_from_arrow(table: &Table, options: &ReadOptions) -> Resul
     let columns = locate(table, input, &REDTRACK, |s| {
         s.required && (s.field != "redtrack.date" || options.date.is_none())
     })?;
-    let mut out = SpendTable::new();
+    let mut out = SpendTable::with_capacity(table.len());
     let mut position = 0u64;
     for batch in table.batches() {
         let cells = Cells::new(batch, &columns);
@@ -822,8 +924,29 @@ fn scale_of(values: impl IntoIterator<Item = Decimal>) -> u32 {
         .fold(2, u32::max)
 }
 
+/// Powers of ten that fit an `i128`.
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
 /// `d` as the unscaled integer of a `decimal128(38, scale)`.
+#[inline]
 fn at_scale(d: Decimal, scale: u32, field: &str) -> Result<i128> {
+    // The common case: the value already has the column's scale (or fewer places), and
+    // fits 38 digits once widened.
+    if d.scale() <= scale
+        && let Some(&f) = POW10.get((scale - d.scale()) as usize)
+        && let Some(v) = d.mantissa().checked_mul(f)
+        && v.unsigned_abs() < POW10[38] as u128
+    {
+        return Ok(v);
+    }
     let d = if d.scale() > scale { d.normalize() } else { d };
     let unscaled = scale
         .checked_sub(d.scale())
@@ -950,62 +1073,63 @@ fn labels<'a>(indices: &[u32], names: &'a [String]) -> Result<Vec<Option<&'a str
 pub(crate) fn performance_batch(table: &PerformanceTable) -> Result<RecordBatch> {
     let c = table.columns();
     let s = table.money_scale();
-    batch(vec![
-        col("date", dates(c.date.iter().copied()), false),
-        col("advertiser_id", ints(c.advertiser_id), false),
-        col(
-            "advertiser_label",
-            strings(labels(c.advertiser_label, c.advertiser_names)?),
-            false,
-        ),
-        col(
-            "affiliate_label",
-            strings(labels(c.affiliate_label, c.affiliate_names)?),
-            false,
-        ),
-        col("is_internal", bools(c.is_internal.iter().copied()), false),
-        col(
-            "everflow_clicks",
-            counts(c.everflow_clicks.iter().copied(), "everflow_clicks")?,
-            false,
-        ),
-        col(
-            "conversions",
-            counts(c.conversions.iter().copied(), "conversions")?,
-            false,
-        ),
-        col(
-            "everflow_revenue",
+    // The money columns on one thread, the rest on another (when parallelism is on).
+    let money = || -> Result<Vec<ArrayRef>> {
+        Ok(vec![
             money_column(c.everflow_revenue, s, "everflow_revenue")?,
-            false,
-        ),
-        col(
-            "everflow_payout",
             money_column(c.everflow_payout, s, "everflow_payout")?,
-            false,
-        ),
-        col(
-            "redtrack_cost",
             money_column(c.redtrack_cost, s, "redtrack_cost")?,
-            false,
-        ),
-        col(
-            "redtrack_clicks",
+            money_column(c.cost, s, "cost")?,
+            cpa_column(c.cpa.iter().copied(), "cpa")?,
+        ])
+    };
+    let rest = || -> Result<Vec<ArrayRef>> {
+        Ok(vec![
+            dates(c.date.iter().copied()),
+            ints(c.advertiser_id),
+            strings(labels(c.advertiser_label, c.advertiser_names)?),
+            strings(labels(c.affiliate_label, c.affiliate_names)?),
+            bools(c.is_internal.iter().copied()),
+            counts(c.everflow_clicks.iter().copied(), "everflow_clicks")?,
+            counts(c.conversions.iter().copied(), "conversions")?,
             counts(c.redtrack_clicks.iter().copied(), "redtrack_clicks")?,
-            false,
-        ),
-        col("cost", money_column(c.cost, s, "cost")?, false),
-        col("cpa", cpa_column(c.cpa.iter().copied(), "cpa")?, true),
-        col(
-            "everflow_rows",
             counts32(c.everflow_rows.iter().copied(), "everflow_rows")?,
-            false,
-        ),
-        col(
-            "spend_rows",
             counts32(c.spend_rows.iter().copied(), "spend_rows")?,
-            false,
-        ),
+        ])
+    };
+    let (m, r) = if ces::parallel::enabled() && table.len() > 100_000 {
+        std::thread::scope(|scope| {
+            let m = scope.spawn(money);
+            let r = rest();
+            (m.join(), r)
+        })
+    } else {
+        (Ok(money()), rest())
+    };
+    let mut m = m
+        .map_err(|_| Error::internal("an Arrow conversion thread panicked"))??
+        .into_iter();
+    let mut r = r?.into_iter();
+    let next = |it: &mut std::vec::IntoIter<ArrayRef>| {
+        it.next()
+            .ok_or_else(|| Error::internal("a missing output column"))
+    };
+    batch(vec![
+        col("date", next(&mut r)?, false),
+        col("advertiser_id", next(&mut r)?, false),
+        col("advertiser_label", next(&mut r)?, false),
+        col("affiliate_label", next(&mut r)?, false),
+        col("is_internal", next(&mut r)?, false),
+        col("everflow_clicks", next(&mut r)?, false),
+        col("conversions", next(&mut r)?, false),
+        col("everflow_revenue", next(&mut m)?, false),
+        col("everflow_payout", next(&mut m)?, false),
+        col("redtrack_cost", next(&mut m)?, false),
+        col("redtrack_clicks", next(&mut r)?, false),
+        col("cost", next(&mut m)?, false),
+        col("cpa", next(&mut m)?, true),
+        col("everflow_rows", next(&mut r)?, false),
+        col("spend_rows", next(&mut r)?, false),
     ])
 }
 

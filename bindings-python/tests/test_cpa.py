@@ -923,3 +923,53 @@ def test_files(tmp_path: Path) -> None:
 def test_module_docstring_examples_run() -> None:
     failures, tried = doctest.testmod(ces.cpa, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_large_tables_convert_in_parallel_with_the_same_result_and_issues(parallel_restored: None) -> None:
+    # Above 200,000 rows the Everflow table is converted in two halves at once and Redtrack
+    # alongside: rows, order, positions and reported issues must not change.
+    n = 240_000
+    rng = np.random.default_rng(5)
+    labels = np.array([f"Aff {i}" for i in range(500)], dtype=object)
+    aff = rng.integers(0, 500, n)
+    day = np.arange(n) // 500
+    payout = rng.integers(0, 10_000, n).astype(object)
+    payout[[7, n // 2 + 3, n - 1]] = "abc"  # bad money in both halves
+    everflow = pa.table(
+        {
+            "date": pa.array(np.datetime64("2025-01-01") + day.astype("timedelta64[D]"), pa.date32()),
+            "affiliate_id": pa.array(np.arange(n) % 500 + 10_000 * day, pa.int64()),
+            "affiliate_label": pa.array(labels[aff], pa.string()),
+            "advertiser_id": pa.array(rng.integers(1, 4, n), pa.int64()),
+            "clicks": pa.array(rng.integers(0, 50, n), pa.int64()),
+            "conversions": pa.array(rng.integers(0, 5, n), pa.int64()),
+            "revenue": pa.array([str(v) for v in rng.integers(0, 20_000, n)], pa.string()),
+            "payout": pa.array([str(v) for v in payout], pa.string()),
+        }
+    )
+    redtrack = pa.table(
+        {
+            "date": pa.array(["2025-01-01"] * 3, pa.string()),
+            "source_id": ["s1", "s2", "s3"],
+            "clicks": [1, 2, 3],
+            "cost": pa.array([Decimal("1.10"), Decimal("-2"), Decimal("3.30")], pa.decimal128(10, 2)),
+        }
+    )
+    mapping = mapping_csv("S1,facebook,s1,1,Aff 1,1,CCW")
+    _ces._set_parallel(True)
+    a = merge(everflow, redtrack, mapping)
+    _ces._set_parallel(False)
+    b = merge(everflow, redtrack, mapping)
+    assert a.performance.equals(b.performance)
+    assert a.diagnostics == b.diagnostics
+    got = [(i.input, i.row, i.field, i.value) for i in a.diagnostics.rejected_rows]
+    assert got == [
+        ("everflow", 7, "payout", "abc"),
+        ("everflow", n // 2 + 3, "payout", "abc"),
+        ("everflow", n - 1, "payout", "abc"),
+        ("redtrack", 1, "cost", "-2.00"),
+    ]
+    with pytest.raises(ces.InvalidRecordError) as err:
+        _ces._set_parallel(True)
+        merge(everflow, redtrack, mapping, strict=True)
+    assert err.value.row == 7

@@ -508,7 +508,10 @@ impl PerformanceTable {
         let mut s = 2;
         for col in [&self.revenue, &self.payout, &self.redtrack_cost, &self.cost] {
             for v in col.iter() {
-                s = s.max(v.normalize().scale());
+                // Only a value with more places than found so far can raise the scale.
+                if v.scale() > s {
+                    s = s.max(v.normalize().scale());
+                }
             }
         }
         s

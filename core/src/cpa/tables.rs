@@ -264,6 +264,63 @@ impl EverflowTable {
         EverflowTable::default()
     }
 
+    /// An empty table with room for `rows` records.
+    pub fn with_capacity(rows: usize) -> EverflowTable {
+        EverflowTable {
+            positions: Vec::with_capacity(rows),
+            dates: Vec::with_capacity(rows),
+            affiliate_ids: Vec::with_capacity(rows),
+            affiliate_labels: Vec::with_capacity(rows),
+            advertiser_ids: Vec::with_capacity(rows),
+            advertiser_labels: Vec::with_capacity(rows),
+            clicks: Vec::with_capacity(rows),
+            conversions: Vec::with_capacity(rows),
+            revenue: Vec::with_capacity(rows),
+            payout: Vec::with_capacity(rows),
+            profit: Vec::with_capacity(rows),
+            currencies: Vec::with_capacity(rows),
+            ..Default::default()
+        }
+    }
+
+    /// Appends the records and issues of `other` (built from another part of the same input,
+    /// e.g. in parallel; positions are kept as they were pushed).
+    ///
+    /// ```
+    /// use ces::cpa::{Date, Decimal, EverflowRow, EverflowTable};
+    /// let row = EverflowRow { date: Date::from_ymd_opt(2025, 1, 1).unwrap(), affiliate_id: None,
+    ///     affiliate_label: "A", advertiser_id: 1, advertiser_label: "X", clicks: 1,
+    ///     conversions: 1, revenue: Decimal::ONE, payout: Decimal::ONE, profit: Decimal::ZERO,
+    ///     currency: None };
+    /// let (mut a, mut b) = (EverflowTable::new(), EverflowTable::new());
+    /// a.push_at(0, row).unwrap();
+    /// b.push_at(1, EverflowRow { affiliate_label: "B", ..row }).unwrap();
+    /// a.append(b);
+    /// assert_eq!((a.len(), a.get(1).affiliate_label, a.position(1)), (2, "B", 1));
+    /// ```
+    pub fn append(&mut self, other: EverflowTable) {
+        let map: Vec<u32> = (0..other.strings.len() as u32)
+            .map(|i| self.strings.intern(other.strings.get(i)))
+            .collect();
+        self.positions.extend_from_slice(&other.positions);
+        self.dates.extend_from_slice(&other.dates);
+        self.affiliate_ids.extend_from_slice(&other.affiliate_ids);
+        self.affiliate_labels
+            .extend(other.affiliate_labels.iter().map(|&i| map[i as usize]));
+        self.advertiser_ids.extend_from_slice(&other.advertiser_ids);
+        self.advertiser_labels
+            .extend(other.advertiser_labels.iter().map(|&i| map[i as usize]));
+        self.clicks.extend_from_slice(&other.clicks);
+        self.conversions.extend_from_slice(&other.conversions);
+        self.revenue.extend_from_slice(&other.revenue);
+        self.payout.extend_from_slice(&other.payout);
+        self.profit.extend_from_slice(&other.profit);
+        self.currencies.extend_from_slice(&other.currencies);
+        self.next_position = self.next_position.max(other.next_position);
+        self.issues.extend(other.issues);
+        self.issues.sort_by_key(|i| i.row);
+    }
+
     /// Validates and appends a record at the next input position.
     pub fn push(&mut self, row: EverflowRow<'_>) -> Result<()> {
         self.push_at(self.next_position, row)
@@ -408,6 +465,50 @@ impl SpendTable {
     /// An empty table.
     pub fn new() -> SpendTable {
         SpendTable::default()
+    }
+
+    /// An empty table with room for `rows` records.
+    pub fn with_capacity(rows: usize) -> SpendTable {
+        SpendTable {
+            positions: Vec::with_capacity(rows),
+            dates: Vec::with_capacity(rows),
+            stamps: Vec::with_capacity(rows),
+            source_ids: Vec::with_capacity(rows),
+            source_names: Vec::with_capacity(rows),
+            source_aliases: Vec::with_capacity(rows),
+            clicks: Vec::with_capacity(rows),
+            conversions: Vec::with_capacity(rows),
+            cost: Vec::with_capacity(rows),
+            currencies: Vec::with_capacity(rows),
+            ..Default::default()
+        }
+    }
+
+    /// Appends the records and issues of `other` (see [`EverflowTable::append`]).
+    pub fn append(&mut self, other: SpendTable) {
+        let map: Vec<u32> = (0..other.strings.len() as u32)
+            .map(|i| self.strings.intern(other.strings.get(i)))
+            .collect();
+        self.positions.extend_from_slice(&other.positions);
+        self.dates.extend_from_slice(&other.dates);
+        self.stamps.extend_from_slice(&other.stamps);
+        self.source_ids
+            .extend(other.source_ids.iter().map(|&i| map[i as usize]));
+        self.source_names
+            .extend(other.source_names.iter().map(|&i| map[i as usize]));
+        self.source_aliases.extend(
+            other
+                .source_aliases
+                .iter()
+                .map(|a| a.map(|i| map[i as usize])),
+        );
+        self.clicks.extend_from_slice(&other.clicks);
+        self.conversions.extend_from_slice(&other.conversions);
+        self.cost.extend_from_slice(&other.cost);
+        self.currencies.extend_from_slice(&other.currencies);
+        self.next_position = self.next_position.max(other.next_position);
+        self.issues.extend(other.issues);
+        self.issues.sort_by_key(|i| i.row);
     }
 
     /// Validates and appends a record at the next input position.
