@@ -40,6 +40,8 @@ cpa)
   # Ours through the Python binding (Arrow in, Arrow out: what a data engineer calls), built
   # in release mode; Polars and DuckDB on the same Arrow tables, each in its own process.
   py=${PYTHON:-$root/.venv/bin/python}
+  export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-2}
+  cargo run --release --locked --quiet -p ces-benches --bin cpa_core
   "$root/.venv/bin/maturin" develop --release --quiet -m bindings-python/Cargo.toml
   out=$(mktemp)
   status=0
