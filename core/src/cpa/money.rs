@@ -173,37 +173,36 @@ fn slow_cpa(cost: Decimal, conversions: u64) -> Decimal {
     )
 }
 
-/// `num / den` (den > 0) rounded half to even.
-pub(crate) fn div_round_half_even(num: i128, den: i128) -> i128 {
-    let q = num / den;
-    let r = num % den;
-    let twice = r.unsigned_abs() * 2;
-    let d = den.unsigned_abs();
-    let away = twice > d || (twice == d && q % 2 != 0);
-    if !away {
-        q
-    } else if num < 0 {
-        q - 1
-    } else {
-        q + 1
-    }
+macro_rules! div_round_half_even {
+    ($(#[$doc:meta])* $name:ident, $t:ty) => {
+        $(#[$doc])*
+        pub(crate) fn $name(num: $t, den: $t) -> $t {
+            let q = num / den;
+            let r = num % den;
+            let twice = r.unsigned_abs() * 2;
+            let d = den.unsigned_abs();
+            let away = twice > d || (twice == d && q % 2 != 0);
+            if !away {
+                q
+            } else if num < 0 {
+                q - 1
+            } else {
+                q + 1
+            }
+        }
+    };
 }
 
-/// `num / den` (den > 0) rounded half to even, in 64 bits (the common case, much faster).
-fn div_round_half_even_i64(num: i64, den: i64) -> i64 {
-    let q = num / den;
-    let r = num % den;
-    let twice = r.unsigned_abs() * 2;
-    let d = den.unsigned_abs();
-    let away = twice > d || (twice == d && q % 2 != 0);
-    if !away {
-        q
-    } else if num < 0 {
-        q - 1
-    } else {
-        q + 1
-    }
-}
+div_round_half_even!(
+    /// `num / den` (den > 0) rounded half to even.
+    div_round_half_even,
+    i128
+);
+div_round_half_even!(
+    /// `num / den` (den > 0) rounded half to even, in 64 bits (the common case, much faster).
+    div_round_half_even_i64,
+    i64
+);
 
 /// The ratio of sums: `Σcost / Σconversions` at [`CPA_SCALE`], `None` when no conversions.
 pub fn ratio_of_sums(total_cost: Decimal, total_conversions: u64) -> Option<Decimal> {

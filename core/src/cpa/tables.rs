@@ -356,39 +356,6 @@ impl EverflowTable {
         Ok(())
     }
 
-    /// Like [`EverflowTable::push_at`], but a rejected record goes to [`EverflowTable::issues`]
-    /// (with `location`) instead of failing; returns whether it was accepted.
-    pub fn push_or_report(
-        &mut self,
-        position: u64,
-        row: EverflowRow<'_>,
-        location: impl FnOnce() -> String,
-    ) -> bool {
-        match self.push_at(position, row) {
-            Ok(()) => true,
-            Err(e) => {
-                self.issues.push(RowIssue::from_error(e, location()));
-                false
-            }
-        }
-    }
-
-    /// Records a rejected record (for readers that fail before a row can be built).
-    pub fn report(&mut self, issue: RowIssue) {
-        self.next_position = self.next_position.max(issue.row + 1);
-        self.issues.push(issue);
-    }
-
-    /// Accepted records.
-    pub fn len(&self) -> usize {
-        self.dates.len()
-    }
-
-    /// No accepted records?
-    pub fn is_empty(&self) -> bool {
-        self.dates.is_empty()
-    }
-
     /// Record `i` (labels raw, as pushed).
     pub fn get(&self, i: usize) -> EverflowRow<'_> {
         EverflowRow {
@@ -404,11 +371,6 @@ impl EverflowTable {
             profit: self.profit[i],
             currency: Some(self.currencies[i].as_str()),
         }
-    }
-
-    /// The input position of record `i`.
-    pub fn position(&self, i: usize) -> u64 {
-        self.positions[i]
     }
 
     /// All records in order.
@@ -559,38 +521,6 @@ impl SpendTable {
         Ok(())
     }
 
-    /// Like [`SpendTable::push_at`], but a rejected record goes to [`SpendTable::issues`].
-    pub fn push_or_report(
-        &mut self,
-        position: u64,
-        row: SpendRow<'_>,
-        location: impl FnOnce() -> String,
-    ) -> bool {
-        match self.push_at(position, row) {
-            Ok(()) => true,
-            Err(e) => {
-                self.issues.push(RowIssue::from_error(e, location()));
-                false
-            }
-        }
-    }
-
-    /// Records a rejected record.
-    pub fn report(&mut self, issue: RowIssue) {
-        self.next_position = self.next_position.max(issue.row + 1);
-        self.issues.push(issue);
-    }
-
-    /// Accepted records.
-    pub fn len(&self) -> usize {
-        self.dates.len()
-    }
-
-    /// No accepted records?
-    pub fn is_empty(&self) -> bool {
-        self.dates.is_empty()
-    }
-
     /// Record `i`.
     pub fn get(&self, i: usize) -> SpendRow<'_> {
         SpendRow {
@@ -606,16 +536,59 @@ impl SpendTable {
         }
     }
 
-    /// The input position of record `i`.
-    pub fn position(&self, i: usize) -> u64 {
-        self.positions[i]
-    }
-
     /// All records in order.
     pub fn iter(&self) -> impl Iterator<Item = SpendRow<'_>> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
 }
+
+/// What both record tables share: reporting instead of failing, sizes and positions.
+macro_rules! record_table {
+    ($table:ident, $row:ident) => {
+        impl $table {
+            /// Like `push_at`, but a rejected record goes to `issues` (with `location`)
+            /// instead of failing; returns whether it was accepted.
+            pub fn push_or_report(
+                &mut self,
+                position: u64,
+                row: $row<'_>,
+                location: impl FnOnce() -> String,
+            ) -> bool {
+                match self.push_at(position, row) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        self.issues.push(RowIssue::from_error(e, location()));
+                        false
+                    }
+                }
+            }
+
+            /// Records a rejected record (for readers that fail before a row can be built).
+            pub fn report(&mut self, issue: RowIssue) {
+                self.next_position = self.next_position.max(issue.row + 1);
+                self.issues.push(issue);
+            }
+
+            /// Accepted records.
+            pub fn len(&self) -> usize {
+                self.dates.len()
+            }
+
+            /// No accepted records?
+            pub fn is_empty(&self) -> bool {
+                self.dates.is_empty()
+            }
+
+            /// The input position of record `i`.
+            pub fn position(&self, i: usize) -> u64 {
+                self.positions[i]
+            }
+        }
+    };
+}
+
+record_table!(EverflowTable, EverflowRow);
+record_table!(SpendTable, SpendRow);
 
 /// One mapping row with its raw text fields (`None` for a null cell), as it comes from the
 /// dotted-header CSV or an Arrow table with the same columns.
