@@ -809,7 +809,7 @@ pub struct CpaRow {
     pub redtrack_clicks: f64,
     /// The cost: Redtrack cost when internal, Everflow payout when external.
     pub cost: String,
-    /// `cost / conversions` rounded half to even at 12 places; `null` with 0 conversions
+    /// `cost / conversions` rounded half away from zero at 12 places; `null` with 0 conversions
     /// (undefined, never 0).
     pub cpa: Option<String>,
     /// Everflow rows behind this row (0: spend without an Everflow row).

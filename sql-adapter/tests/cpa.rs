@@ -1263,3 +1263,178 @@ async fn sqlite_storage_classes() {
     assert!(err.as_database_error().is_some(), "{err}");
     db.close().await;
 }
+
+/// The whole merge written in PostgreSQL SQL over the stored inputs: its rows must equal the
+/// rows `run_cpa` stored, every one, CPA digits included (PostgreSQL's `round(numeric, 12)`
+/// is the anchor for the CPA rounding). Several hundred seeded keys, with labels that need
+/// normalising, unmapped and conflicting sources, zero conversions, spend without Everflow
+/// rows, and quotients that are exactly half way at the 13th place (cost in odd cents over
+/// 2,048 conversions).
+#[tokio::test]
+async fn pg_merge_equals_the_same_merge_in_postgresql() {
+    let t = PgTestDb::create().await;
+    let db = Database::connect_and_migrate(&t.url).await.unwrap();
+    let mut rng = ces::rng::Rng::new(20251124);
+    let labels = [
+        "Alpha",
+        "Beta  Media",
+        " Gamma ",
+        "Delta",
+        "Epsilon LLC",
+        "Zeta",
+        "Eta",
+        "Theta",
+    ];
+    let conversions = [0i64, 1, 2, 3, 7, 8, 64, 125, 2048, 4096];
+    let mut everflow = EverflowTable::new();
+    for d in 1..=20u32 {
+        for (a, label) in labels.iter().enumerate() {
+            for adv in 1..=3i64 {
+                if !rng.chance(0.8) {
+                    continue;
+                }
+                let cents = rng.below(5_000_000) as i64 * 2 + 1; // odd cents
+                everflow
+                    .push(EverflowRow {
+                        date: day(d),
+                        affiliate_id: Some(a as i64 + 100),
+                        affiliate_label: label,
+                        advertiser_id: adv,
+                        advertiser_label: "Adv",
+                        clicks: rng.below(1000) as i64,
+                        conversions: *rng.pick(&conversions),
+                        revenue: Decimal::new(cents * 3, 2),
+                        payout: Decimal::new(cents, 2),
+                        profit: Decimal::new(cents * 2, 2),
+                        currency: None,
+                    })
+                    .unwrap();
+            }
+        }
+    }
+    // Sources s0..s11: s0..s8 mapped (several to one affiliate), s9 mapped twice with
+    // different targets (conflict), s10 n/a, s11 not in the mapping.
+    let mut csv = String::from(
+        "redtrack.source,redtrack.source_alias,redtrack.source_id,everflow.affiliate_id,\
+         everflow.affiliate_label,everflow.advertiser_id,everflow.advertiser_label\n",
+    );
+    for s in 0..9 {
+        csv.push_str(&format!(
+            "S{s},facebook,s{s},1,{},{},Adv\n",
+            labels[s % 4].trim(),
+            s % 3 + 1
+        ));
+    }
+    csv.push_str("S9,google,s9,1,Zeta,1,Adv\nS9 again,google,s9,1,Eta,1,Adv\n");
+    csv.push_str("S10,google,s10,n/a,n/a,n/a,n/a\n");
+    let mapping = read_mapping_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let mut spend = SpendTable::new();
+    for d in 1..=22u32 {
+        for s in 0..12 {
+            if !rng.chance(0.7) {
+                continue;
+            }
+            let id = format!("s{s}");
+            spend
+                .push(SpendRow {
+                    date: day(d),
+                    stamp: None,
+                    source_id: &id,
+                    source_name: &id,
+                    source_alias: None,
+                    clicks: rng.below(500) as i64,
+                    conversions: 0,
+                    cost: Decimal::new(rng.below(900_000) as i64 * 2 + 1, 2),
+                    currency: None,
+                })
+                .unwrap();
+        }
+    }
+    db.upsert_everflow(&everflow).await.unwrap();
+    db.upsert_spend(&spend).await.unwrap();
+    db.replace_mapping(&mapping).await.unwrap();
+    let run = db
+        .run_cpa(range(1, 22), &MergeConfig::default(), "test")
+        .await
+        .unwrap();
+    assert!(run.rows_written > 300, "{} rows", run.rows_written);
+    let anchor = r"
+        with m as (
+            select source_id, min(affiliate_label) as label, min(advertiser_id) as adv
+            from public.affiliate_mapping where source_id is not null
+            group by source_id having count(distinct (affiliate_label, advertiser_id)) = 1
+        ),
+        pairs as (
+            select distinct affiliate_label as label, advertiser_id as adv
+            from public.affiliate_mapping where source_id is not null
+        ),
+        spend as (
+            select s.date, m.adv, m.label, sum(s.cost) as cost
+            from redtrack.daily_spend s join m on m.source_id = s.source_id
+            where s.date between '2025-12-01' and '2025-12-22' group by 1, 2, 3
+        ),
+        ev as (
+            select date, advertiser_id as adv,
+                   regexp_replace(btrim(affiliate_label), '\s+', ' ', 'g') as label,
+                   sum(conversions) as conv, sum(payout) as payout
+            from everflow.daily_stats
+            where date between '2025-12-01' and '2025-12-22' group by 1, 2, 3
+        ),
+        j as (
+            select coalesce(ev.date, spend.date) as date, coalesce(ev.adv, spend.adv) as adv,
+                   coalesce(ev.label, spend.label) as label, coalesce(ev.conv, 0) as conv,
+                   coalesce(ev.payout, 0) as payout, coalesce(spend.cost, 0) as rt_cost
+            from ev full join spend
+              on ev.date = spend.date and ev.adv = spend.adv and ev.label = spend.label
+        ),
+        anchor as (
+            select j.date, j.adv, j.label, p.label is not null as internal, j.conv,
+                   case when p.label is not null then j.rt_cost else j.payout end as cost
+            from j left join pairs p on p.label = j.label and p.adv = j.adv
+        ),
+        a as (
+            select date, adv, label, internal, conv, cost,
+                   case when conv > 0 then round(cost / conv, 12) end as cpa from anchor
+        ),
+        ours as (
+            select date, advertiser_id as adv, affiliate_label as label, is_internal as internal,
+                   conversions as conv, cost, cpa from public.daily_performance
+        )
+        select (select count(*) from (select * from a except select * from ours) x)
+             + (select count(*) from (select * from ours except select * from a) y)";
+    assert_eq!(
+        scalar_i64(&db, anchor).await,
+        0,
+        "rows that differ from PostgreSQL's merge"
+    );
+    let rows = scalar_i64(&db, "select count(*) from public.daily_performance").await;
+    assert_eq!(rows as u64, run.rows_written);
+    // Ties at the 13th decimal were exercised, and rounded as PostgreSQL rounds them.
+    let ties = scalar_i64(
+        &db,
+        "select count(*) from public.daily_performance \
+         where conversions in (2048, 4096) and cost * 1e12 / conversions % 1 = 0.5",
+    )
+    .await;
+    assert!(ties > 5, "only {ties} exact half-way quotients");
+    // Zero conversions, unmapped and conflicting spend were all present.
+    assert!(
+        scalar_i64(
+            &db,
+            "select count(*) from public.daily_performance where cpa is null"
+        )
+        .await
+            > 10
+    );
+    let kinds: Vec<String> = run
+        .diagnostics
+        .unmapped_spend
+        .iter()
+        .map(|u| format!("{:?}", u.reason))
+        .collect();
+    assert!(
+        kinds.contains(&"ConflictingMapping".to_owned())
+            && kinds.contains(&"NotInMapping".to_owned()),
+        "{kinds:?}"
+    );
+}

@@ -97,7 +97,7 @@ __all__ = [
     "read_redtrack",
 ]
 
-#: Decimal places of every CPA (``cost / conversions`` rounded half to even).
+#: Decimal places of every CPA (``cost / conversions`` rounded half away from zero, as PostgreSQL rounds).
 CPA_SCALE: int = _ces.CPA_SCALE
 #: The mapping's dotted column names, in the real file's order.
 MAPPING_COLUMNS: Tuple[str, ...] = _ces.MAPPING_COLUMNS

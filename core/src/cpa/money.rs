@@ -9,7 +9,8 @@ use std::fmt;
 
 pub use rust_decimal::Decimal;
 
-/// Decimal places of a cost per acquisition: `cost / conversions` rounded half to even at
+/// Decimal places of a cost per acquisition: `cost / conversions` rounded half away from zero
+/// (as PostgreSQL's `round(numeric, 12)` and DuckDB's `round` do) at
 /// this scale (a quotient has no exact decimal form in general; 12 places is far below a
 /// cent and well inside `numeric` and Arrow `decimal128(38, 12)`).
 pub const CPA_SCALE: u32 = 12;
@@ -124,7 +125,8 @@ pub fn parse_money(text: &str) -> Result<Decimal, String> {
     parsed.map_err(|e| format!("not a decimal number that fits 28 digits: {e}"))
 }
 
-/// `round_half_even(cost / conversions)` at [`CPA_SCALE`] places; `None` with 0 conversions
+/// `round(cost / conversions, 12)` (half away from zero, as PostgreSQL rounds `numeric`) at
+/// [`CPA_SCALE`] places; `None` with 0 conversions
 /// (a CPA is undefined then, never 0).
 ///
 /// ```
@@ -141,7 +143,7 @@ pub fn cpa(cost: Decimal, conversions: u64) -> Option<Decimal> {
     let m = cost.mantissa();
     let s = cost.scale();
     let n = conversions as i128;
-    // q = m * 10^(CPA_SCALE - s) / n, rounded half to even, computed in i128 when it fits.
+    // q = m * 10^(CPA_SCALE - s) / n, rounded half away from zero, in 64 bits when it fits.
     let (num, den) = if s <= CPA_SCALE {
         match m.checked_mul(10i128.pow(CPA_SCALE - s)) {
             Some(num) => (num, n),
@@ -157,9 +159,9 @@ pub fn cpa(cost: Decimal, conversions: u64) -> Option<Decimal> {
         }
     };
     let q = if let (Ok(n64), Ok(d64)) = (i64::try_from(num), i64::try_from(den)) {
-        i128::from(div_round_half_even_i64(n64, d64))
+        i128::from(div_round_half_away_i64(n64, d64))
     } else {
-        div_round_half_even(num, den)
+        div_round_half_away(num, den)
     };
     Decimal::try_from_i128_with_scale(q, CPA_SCALE)
         .ok()
@@ -169,11 +171,11 @@ pub fn cpa(cost: Decimal, conversions: u64) -> Option<Decimal> {
 fn slow_cpa(cost: Decimal, conversions: u64) -> Decimal {
     (cost / Decimal::from(conversions)).round_dp_with_strategy(
         CPA_SCALE,
-        rust_decimal::RoundingStrategy::MidpointNearestEven,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
     )
 }
 
-macro_rules! div_round_half_even {
+macro_rules! div_round_half_away {
     ($(#[$doc:meta])* $name:ident, $t:ty) => {
         $(#[$doc])*
         pub(crate) fn $name(num: $t, den: $t) -> $t {
@@ -181,7 +183,7 @@ macro_rules! div_round_half_even {
             let r = num % den;
             let twice = r.unsigned_abs() * 2;
             let d = den.unsigned_abs();
-            let away = twice > d || (twice == d && q % 2 != 0);
+            let away = twice >= d;
             if !away {
                 q
             } else if num < 0 {
@@ -193,14 +195,14 @@ macro_rules! div_round_half_even {
     };
 }
 
-div_round_half_even!(
-    /// `num / den` (den > 0) rounded half to even.
-    div_round_half_even,
+div_round_half_away!(
+    /// `num / den` (den > 0) rounded half away from zero.
+    div_round_half_away,
     i128
 );
-div_round_half_even!(
-    /// `num / den` (den > 0) rounded half to even, in 64 bits (the common case, much faster).
-    div_round_half_even_i64,
+div_round_half_away!(
+    /// `num / den` (den > 0) rounded half away from zero, in 64 bits (the common case, much faster).
+    div_round_half_away_i64,
     i64
 );
 
@@ -230,14 +232,22 @@ mod tests {
             ("0.000000000005", 1),
             ("0.0000000000005", 1),
             ("0.0000000000015", 1),
+            ("0.01", 2048),
+            ("0.02", 4096),
+            ("12345.67", 2048),
         ] {
             let d = Decimal::from_str(c).unwrap();
             assert_eq!(cpa(d, n).unwrap(), slow_cpa(d, n), "{c}/{n}");
         }
-        // Exactly half: 0.0000000000005 → 0 (even), 0.0000000000015 → 0.000000000002.
+        // Exactly half goes away from zero, as in PostgreSQL: round(0.01 / 2048, 12) is
+        // 0.000004882813 (the quotient is 0.0000048828125).
         assert_eq!(
-            cpa(Decimal::from_str("0.0000000000005").unwrap(), 1).unwrap(),
-            Decimal::ZERO
+            cpa(Decimal::from_str("0.0000000000005").unwrap(), 1).unwrap().to_string(),
+            "0.000000000001"
+        );
+        assert_eq!(
+            cpa(Decimal::from_str("0.01").unwrap(), 2048).unwrap().to_string(),
+            "0.000004882813"
         );
     }
 }
