@@ -691,7 +691,7 @@ export interface CpaRow {
   /** The cost: Redtrack cost when internal, Everflow payout when external. */
   cost: string
   /**
-   * `cost / conversions` rounded half to even at 12 places; `null` with 0 conversions
+   * `cost / conversions` rounded half away from zero at 12 places; `null` with 0 conversions
    * (undefined, never 0).
    */
   cpa: string | null
