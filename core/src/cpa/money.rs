@@ -242,11 +242,15 @@ mod tests {
         // Exactly half goes away from zero, as in PostgreSQL: round(0.01 / 2048, 12) is
         // 0.000004882813 (the quotient is 0.0000048828125).
         assert_eq!(
-            cpa(Decimal::from_str("0.0000000000005").unwrap(), 1).unwrap().to_string(),
+            cpa(Decimal::from_str("0.0000000000005").unwrap(), 1)
+                .unwrap()
+                .to_string(),
             "0.000000000001"
         );
         assert_eq!(
-            cpa(Decimal::from_str("0.01").unwrap(), 2048).unwrap().to_string(),
+            cpa(Decimal::from_str("0.01").unwrap(), 2048)
+                .unwrap()
+                .to_string(),
             "0.000004882813"
         );
     }
