@@ -413,17 +413,10 @@ fn everflow_rows(rows: &[CpaEverflowRow], strict: bool) -> ces::Result<EverflowT
             let conversions = whole(r.conversions).map_err(|e| bad("conversions", e))?;
             let revenue = money(&r.revenue).map_err(|e| bad("revenue", e))?;
             let payout = money(&r.payout).map_err(|e| bad("payout", e))?;
+            // Absent: revenue − payout, derived by the core's table.
             let profit = match r.profit.as_ref().and_then(Option::as_ref) {
-                Some(p) => money(p).map_err(|e| bad("profit", e))?,
-                None => revenue.checked_sub(payout).ok_or_else(|| {
-                    bad(
-                        "profit",
-                        (
-                            "null".into(),
-                            "revenue - payout does not fit a decimal".into(),
-                        ),
-                    )
-                })?,
+                Some(p) => Some(money(p).map_err(|e| bad("profit", e))?),
+                None => None,
             };
             Ok(EverflowRow {
                 date,

@@ -746,12 +746,10 @@ fn everflow_rows(
                 let conversions = integer(cells.get(6, r)).map_err(at("conversions"))?;
                 let revenue = money(cells.get(7, r)).map_err(at("revenue"))?;
                 let payout = money(cells.get(8, r)).map_err(at("payout"))?;
+                // Absent: revenue − payout, derived by the core's table.
                 let profit = match cells.get(9, r) {
-                    // As the core's JSON reader: the network's profit, else revenue − payout.
-                    None => revenue.checked_sub(payout).ok_or_else(|| {
-                        at("profit")(("null".into(), "revenue − payout overflows a decimal".into()))
-                    })?,
-                    some => money(some).map_err(at("profit"))?,
+                    None => None,
+                    some => Some(money(some).map_err(at("profit"))?),
                 };
                 let currency = cells.get(10, r).map(text_of);
                 Ok((
@@ -1251,7 +1249,11 @@ pub(crate) fn leaderboard_batch(rows: &[LeaderboardRow], scale: u32) -> Result<R
 /// (decimal128(38, S), S the smallest scale holding them exactly, at least 2), `currency`.
 pub(crate) fn everflow_batch(table: &EverflowTable) -> Result<RecordBatch> {
     let rows: Vec<EverflowRow<'_>> = table.iter().collect();
-    let s = scale_of(rows.iter().flat_map(|r| [r.revenue, r.payout, r.profit]));
+    // Rows of a table always carry their profit (given, or derived when pushed).
+    let s = scale_of(
+        rows.iter()
+            .flat_map(|r| [r.revenue, r.payout, r.profit.unwrap_or_default()]),
+    );
     let mut affiliate_id = Int64Builder::new();
     for r in &rows {
         affiliate_id.append_option(r.affiliate_id);
@@ -1285,7 +1287,11 @@ pub(crate) fn everflow_batch(table: &EverflowTable) -> Result<RecordBatch> {
         ),
         col("revenue", money(|r| r.revenue, "revenue")?, false),
         col("payout", money(|r| r.payout, "payout")?, false),
-        col("profit", money(|r| r.profit, "profit")?, false),
+        col(
+            "profit",
+            money(|r| r.profit.unwrap_or_default(), "profit")?,
+            false,
+        ),
         col("currency", strings(rows.iter().map(|r| r.currency)), true),
     ])
 }

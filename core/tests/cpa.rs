@@ -36,7 +36,7 @@ fn ef_row<'a>(date: &str, label: &'a str, adv: i64, cv: i64, payout: &str) -> Ev
         conversions: cv,
         revenue: dec(payout) * Decimal::from(2),
         payout: dec(payout),
-        profit: dec(payout),
+        profit: Some(dec(payout)),
         currency: None,
     }
 }
@@ -706,7 +706,7 @@ fn build(w: &World) -> (EverflowTable, SpendTable, Mapping) {
             conversions: cv,
             revenue: Decimal::new(rev, 2),
             payout: Decimal::new(pay, 2),
-            profit: Decimal::new(rev - pay, 2),
+            profit: None,
             currency: None,
         })
         .unwrap();
@@ -871,7 +871,7 @@ fn deterministic_across_runs_and_thread_counts() {
                     conversions: cv,
                     revenue: Decimal::new(rng.below(1_000_000) as i64, 2),
                     payout: Decimal::new(rng.below(500_000) as i64, 2),
-                    profit: Decimal::ZERO,
+                    profit: None,
                     currency: None,
                 })
                 .unwrap();
@@ -1010,4 +1010,28 @@ fn mapping_lines_are_file_lines_with_lf_or_crlf() {
             Some("multi\nline".into())
         );
     }
+}
+
+#[test]
+fn absent_profit_is_revenue_minus_payout_derived_once_by_the_table() {
+    let mut ef = EverflowTable::new();
+    let r = EverflowRow {
+        profit: None,
+        ..ef_row("2025-11-01", "A", 1, 1, "30")
+    };
+    ef.push(r).unwrap();
+    ef.push(EverflowRow {
+        profit: Some(dec("-5")),
+        affiliate_label: "B",
+        ..r
+    })
+    .unwrap();
+    assert_eq!(ef.get(0).profit, Some(dec("30"))); // revenue 60 − payout 30
+    assert_eq!(ef.get(1).profit, Some(dec("-5"))); // as the network reports it
+    // The JSON reader leaves it to the table too.
+    let doc = br#"{"table":[{"columns":[{"column_type":"affiliate","id":"1","label":"A"},
+      {"column_type":"advertiser","id":"1","label":"CCW"},{"column_type":"date","id":"1733097600"}],
+      "reporting":{"total_click":1,"cv":1,"revenue":"10.50","payout":"4.25"}}]}"#;
+    let ef = read_everflow_json(&[&doc[..]], &opts()).unwrap();
+    assert_eq!(ef.get(0).profit, Some(dec("6.25")));
 }

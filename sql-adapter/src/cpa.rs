@@ -463,7 +463,8 @@ pub(crate) fn prepare_everflow<'a>(
             conversions: r.conversions,
             revenue: money_text(r.revenue),
             payout: money_text(r.payout),
-            profit: money_text(r.profit),
+            // A pushed record always has its profit (given, or derived by the table).
+            profit: money_text(r.profit.unwrap_or_default()),
             currency: r.currency.unwrap_or("USD"),
         });
     }
@@ -1109,7 +1110,7 @@ macro_rules! cpa {
                         conversions: r.try_get(6).map_err(db_error(OP))?,
                         revenue: stored_money(EVERFLOW_STATS, &key, "revenue", &revenue)?,
                         payout: stored_money(EVERFLOW_STATS, &key, "payout", &payout)?,
-                        profit: stored_money(EVERFLOW_STATS, &key, "profit", &profit)?,
+                        profit: Some(stored_money(EVERFLOW_STATS, &key, "profit", &profit)?),
                         currency: Some(currency.trim_end()),
                     };
                     table
@@ -1587,7 +1588,7 @@ mod tests {
             conversions: 1,
             revenue: Decimal::ONE,
             payout: Decimal::ONE,
-            profit: Decimal::ZERO,
+            profit: Some(Decimal::ZERO),
             currency: None,
         };
         t.push(row).unwrap();

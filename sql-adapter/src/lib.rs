@@ -295,7 +295,7 @@
 //!     .push(EverflowRow {
 //!         date: day, affiliate_id: Some(7), affiliate_label: "G2 - Meta", advertiser_id: 1,
 //!         advertiser_label: "CCW", clicks: 1523, conversions: 25, revenue: "2500.00".parse().unwrap(),
-//!         payout: "1875.00".parse().unwrap(), profit: "625.00".parse().unwrap(), currency: None,
+//!         payout: "1875.00".parse().unwrap(), profit: None, currency: None,
 //!     })
 //!     .unwrap();
 //! let mut spend = SpendTable::new();

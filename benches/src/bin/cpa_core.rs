@@ -33,7 +33,7 @@ fn main() {
                     conversions: cv,
                     revenue: Decimal::new(cv * 9000, 2),
                     payout: Decimal::new(if a < 300 { 0 } else { cv * 3000 }, 2),
-                    profit: Decimal::new(cv * 6000, 2),
+                    profit: None,
                     currency: None,
                 };
                 ef.push(row).expect("valid row");

@@ -664,7 +664,7 @@ fn currency_error(input: Input, row: u64, found: Currency, want: Currency) -> Ce
 /// for (label, cv, payout) in [("G2 - Meta", 4, 100), (" Blue  Bench ", 0, 0)] {
 ///     ef.push(EverflowRow { date: d, affiliate_id: None, affiliate_label: label, advertiser_id: 1,
 ///         advertiser_label: "CCW", clicks: 10, conversions: cv, revenue: Decimal::from(cv * 50),
-///         payout: Decimal::from(payout), profit: Decimal::ZERO, currency: None }).unwrap();
+///         payout: Decimal::from(payout), profit: None, currency: None }).unwrap();
 /// }
 /// let mut rt = SpendTable::new();
 /// rt.push(SpendRow { date: d, stamp: None, source_id: "s1", source_name: "Facebook CCW",

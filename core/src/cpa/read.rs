@@ -234,15 +234,10 @@ pub fn read_everflow_json(documents: &[&[u8]], options: &ReadOptions) -> Result<
                     let revenue =
                         money_of(get("revenue")).map_err(|(v, e)| issue("revenue", v, e))?;
                     let payout = money_of(get("payout")).map_err(|(v, e)| issue("payout", v, e))?;
+                    // Absent: revenue − payout, derived by the table.
                     let profit = match get("profit") {
-                        None => revenue.checked_sub(payout).ok_or_else(|| {
-                            issue(
-                                "profit",
-                                "null".into(),
-                                "revenue − payout overflows a decimal".into(),
-                            )
-                        })?,
-                        some => money_of(some).map_err(|(v, e)| issue("profit", v, e))?,
+                        None => None,
+                        some => Some(money_of(some).map_err(|(v, e)| issue("profit", v, e))?),
                     };
                     Ok((
                         day, aff_id, label, adv_id, clicks, cv, revenue, payout, profit,

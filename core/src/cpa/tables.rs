@@ -214,8 +214,9 @@ pub struct EverflowRow<'a> {
     pub revenue: Decimal,
     /// Payout to the affiliate.
     pub payout: Decimal,
-    /// Profit (revenue − payout, as the network reports it; may be negative).
-    pub profit: Decimal,
+    /// Profit as the network reports it (may be negative); `None`: revenue − payout, derived
+    /// when the record is pushed. [`EverflowTable::get`] always gives `Some`.
+    pub profit: Option<Decimal>,
     /// Currency code; `None` means USD.
     pub currency: Option<&'a str>,
 }
@@ -229,7 +230,7 @@ pub struct EverflowRow<'a> {
 ///     date: Date::from_ymd_opt(2024, 12, 2).unwrap(), affiliate_id: Some(1),
 ///     affiliate_label: "G2 - Meta", advertiser_id: 1, advertiser_label: "CCW",
 ///     clicks: 150, conversions: 25, revenue: Decimal::new(250000, 2),
-///     payout: Decimal::new(187500, 2), profit: Decimal::new(62500, 2), currency: None,
+///     payout: Decimal::new(187500, 2), profit: None, currency: None,
 /// };
 /// ef.push(row).unwrap();
 /// let bad = EverflowRow { conversions: -3, ..row };
@@ -290,7 +291,7 @@ impl EverflowTable {
     /// use ces::cpa::{Date, Decimal, EverflowRow, EverflowTable};
     /// let row = EverflowRow { date: Date::from_ymd_opt(2025, 1, 1).unwrap(), affiliate_id: None,
     ///     affiliate_label: "A", advertiser_id: 1, advertiser_label: "X", clicks: 1,
-    ///     conversions: 1, revenue: Decimal::ONE, payout: Decimal::ONE, profit: Decimal::ZERO,
+    ///     conversions: 1, revenue: Decimal::ONE, payout: Decimal::ONE, profit: None,
     ///     currency: None };
     /// let (mut a, mut b) = (EverflowTable::new(), EverflowTable::new());
     /// a.push_at(0, row).unwrap();
@@ -339,6 +340,19 @@ impl EverflowTable {
         }
         required_text(i, position, "affiliate_label", r.affiliate_label)?;
         let cur = currency(i, position, r.currency)?;
+        let profit = match r.profit {
+            Some(p) => p,
+            None => r
+                .revenue
+                .checked_sub(r.payout)
+                .ok_or_else(|| CesError::InvalidRecord {
+                    input: i.name().into(),
+                    row: Row(Some(position)),
+                    field: "profit".into(),
+                    value: "null".into(),
+                    reason: "revenue − payout does not fit a decimal".into(),
+                })?,
+        };
         self.positions.push(position);
         self.dates.push(r.date);
         self.affiliate_ids.push(r.affiliate_id);
@@ -351,7 +365,7 @@ impl EverflowTable {
         self.conversions.push(conversions);
         self.revenue.push(r.revenue);
         self.payout.push(r.payout);
-        self.profit.push(r.profit);
+        self.profit.push(profit);
         self.currencies.push(cur);
         Ok(())
     }
@@ -368,7 +382,7 @@ impl EverflowTable {
             conversions: self.conversions[i] as i64,
             revenue: self.revenue[i],
             payout: self.payout[i],
-            profit: self.profit[i],
+            profit: Some(self.profit[i]),
             currency: Some(self.currencies[i].as_str()),
         }
     }
