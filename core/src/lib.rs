@@ -50,6 +50,7 @@
 //! PostgreSQL's own `similarity()` on the same million pairs; figures are kept in
 //! `docs/performance.md`.
 
+pub mod attribution;
 pub mod brands;
 pub mod cpa;
 pub mod error;
