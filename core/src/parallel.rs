@@ -78,29 +78,3 @@ pub(crate) fn map_owned<T: Send, R: Send>(
     }
     items.into_iter().map(f).collect()
 }
-
-/// `out[i] = f(i)` for `i in 0..n`, in order.
-pub(crate) fn map_index<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
-    #[cfg(feature = "parallel")]
-    if enabled() && n > MIN_ROWS_PER_TASK {
-        use rayon::prelude::*;
-        return (0..n)
-            .into_par_iter()
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .map(f)
-            .collect();
-    }
-    (0..n).map(f).collect()
-}
-
-/// Sorts `v` (unstable; the result is the same for any thread count when elements are
-/// totally ordered and distinct).
-pub(crate) fn sort_unstable<T: Ord + Send>(v: &mut [T]) {
-    #[cfg(feature = "parallel")]
-    if enabled() && v.len() > MIN_ROWS_PER_TASK {
-        use rayon::prelude::*;
-        v.par_sort_unstable();
-        return;
-    }
-    v.sort_unstable();
-}

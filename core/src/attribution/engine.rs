@@ -317,38 +317,47 @@ pub fn attribute(
     attribute_with_progress(exposures, transactions, config, &mut |_| {})
 }
 
-/// Keys per parallel task (fixed, so chunking never depends on the thread count).
-const KEYS_PER_CHUNK: usize = 2048;
-/// Chunks between two progress reports.
-const CHUNKS_PER_REPORT: usize = 64;
+/// Rows per partitioning task (fixed, so the work split never depends on the thread count).
+const ROWS_PER_TASK: usize = 1 << 20;
+/// Partitions between two progress reports.
+const PARTS_PER_REPORT: usize = 16;
 
-#[derive(Clone, Copy)]
-struct Touch {
-    tau: i64,
-    start: i64,
-    end: i64,
-    win: i64,
-    id: i64,
-    row: u32,
-    channel: u32,
-    campaign: u32,
-    asset: u32,
-    rank: u8,
+/// log2 of the number of key partitions: about 32k exposures each, 1 to 1024.
+fn partition_bits(n: usize) -> u32 {
+    (n / 32_768)
+        .next_power_of_two()
+        .clamp(1, 1024)
+        .trailing_zeros()
 }
 
-impl Touch {
-    fn same_exposure(&self, o: &Touch) -> bool {
-        self.start == o.start
-            && self.end == o.end
-            && self.channel == o.channel
-            && self.rank == o.rank
-            && self.campaign == o.campaign
-            && self.asset == o.asset
+/// The partition of a key code (a fixed multiplicative hash: same key, same partition).
+fn partition(code: u64, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (code.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     }
 }
 
+/// One exposure as the sweep needs it (start = τ − span).
+#[derive(Clone, Copy)]
+struct Touch {
+    key: u64,
+    tau: i64,
+    span: i64,
+    win: i64,
+    row: u32,
+    channel: u32,
+    rank: u8,
+    has_end: bool,
+}
+
+/// A transaction: (key code, time, id rank, row).
+type TxRec = (u64, i64, i64, u32);
+
 #[derive(Default)]
 struct ChunkOut {
+    tx_rows: Vec<u32>,
     counts: Vec<u32>,
     touch_rows: Vec<u32>,
     single: Vec<Vec<u32>>,
@@ -393,100 +402,85 @@ pub fn attribute_with_progress(
     let (ex_keys, tx_keys) = key_codes(&ex.c.key, &tx.c.key)?;
     let ex_ids = ex.c.id.ranks();
     let tx_ids = tx.c.id.ranks();
-
-    // --- transactions in range, canonical order -----------------------------------------------
-    let in_range = |t: i64| config.range.is_none_or(|(a, b)| a <= t && t < b);
-    let mut txo: Vec<(u64, i64, i64, u32)> = (0..tx.len())
-        .filter(|&i| in_range(tx.c.time[i]))
-        .map(|i| (tx_keys[i], tx.c.time[i], tx_ids[i], i as u32))
-        .collect();
-    let out_of_range = (tx.len() - txo.len()) as u64;
-    parallel::sort_unstable(&mut txo);
-    let tx_rows: Vec<u32> = txo.iter().map(|t| t.3).collect();
-    // Key boundaries.
-    let mut key_start: Vec<u32> = Vec::new();
-    for (i, t) in txo.iter().enumerate() {
-        if i == 0 || txo[i - 1].0 != t.0 {
-            key_start.push(i as u32);
-        }
-    }
-    let n_keys = key_start.len();
-    key_start.push(txo.len() as u32);
-    let key_of: FxHashMap<u64, u32> = (0..n_keys)
-        .map(|k| (txo[key_start[k] as usize].0, k as u32))
-        .collect();
-
-    // --- exposures bucketed by key (counting sort) -------------------------------------------
     let need_nulls = config.models.iter().any(Model::is_data_driven);
-    let dense: Vec<u32> = parallel::map_index(ex.len(), |i| {
-        key_of.get(&ex_keys[i]).copied().unwrap_or(u32::MAX)
-    });
-    let mut ex_start = vec![0u32; n_keys + 1];
-    for &d in &dense {
-        if d != u32::MAX {
-            ex_start[d as usize + 1] += 1;
-        }
-    }
-    for k in 0..n_keys {
-        ex_start[k + 1] += ex_start[k];
-    }
-    let mut fill = ex_start.clone();
-    let mut bucket = vec![0u32; ex_start[n_keys] as usize];
-    let mut orphans: Vec<u32> = Vec::new();
-    for (i, &d) in dense.iter().enumerate() {
-        if d == u32::MAX {
-            if need_nulls {
-                orphans.push(i as u32);
+
+    // --- partition both tables by key hash (sequential reads, appends per partition) ---------
+    let bits = partition_bits(ex.len().max(tx.len()));
+    let np = 1usize << bits;
+    let tasks = |n: usize| -> Vec<(usize, usize)> {
+        (0..n)
+            .step_by(ROWS_PER_TASK)
+            .map(|a| (a, (a + ROWS_PER_TASK).min(n)))
+            .collect()
+    };
+    let in_range = |t: i64| config.range.is_none_or(|(a, b)| a <= t && t < b);
+    let tx_parts: Vec<Vec<Vec<TxRec>>> = parallel::map_owned(tasks(tx.len()), |(a, b)| {
+        let mut out: Vec<Vec<TxRec>> = vec![Vec::new(); np];
+        for i in a..b {
+            if in_range(tx.c.time[i]) {
+                out[partition(tx_keys[i], bits)].push((
+                    tx_keys[i],
+                    tx.c.time[i],
+                    tx_ids[i],
+                    i as u32,
+                ));
             }
-        } else {
-            bucket[fill[d as usize] as usize] = i as u32;
-            fill[d as usize] += 1;
         }
-    }
-    drop(dense);
-    drop(fill);
+        out
+    });
+    let ex_parts: Vec<Vec<Vec<Touch>>> = parallel::map_owned(tasks(ex.len()), |(a, b)| {
+        let mut out: Vec<Vec<Touch>> =
+            vec![Vec::with_capacity((b - a) / np + (b - a) / np / 8 + 16); np];
+        let c = &ex.c;
+        for i in a..b {
+            let win = resolved.window(&ex, i)?;
+            let tau = ex.tau(i);
+            out[partition(ex_keys[i], bits)].push(Touch {
+                key: ex_keys[i],
+                tau,
+                span: tau - c.start[i],
+                win,
+                row: i as u32,
+                channel: c.channel.codes[i],
+                rank: c.interaction[i].rank(),
+                has_end: c.end[i].is_some(),
+            });
+        }
+        Ok(out)
+    })
+    .into_iter()
+    .collect::<Result<_>>()?;
+    let in_range_count: usize = tx_parts.iter().flatten().map(Vec::len).sum();
+    let out_of_range = (tx.len() - in_range_count) as u64;
 
     let ctx = Sweep {
         ex: &ex,
-        tx: &tx,
         ex_ids: &ex_ids,
-        windows: &resolved.window,
         mode: resolved.mode,
         models: &config.models,
         excluded: excluded_channels(&config.models, &ex.c.channel.values),
         click_beats_view: config.click_beats_view,
         need_nulls,
     };
-    let n_chunks = n_keys.div_ceil(KEYS_PER_CHUNK);
-    let mut chunks: Vec<ChunkOut> = Vec::with_capacity(n_chunks);
-    let mut done = 0usize;
-    progress(AttributionProgress {
-        done: 0,
-        total: n_keys as u64,
-    });
-    while done < n_chunks {
-        let batch: Vec<usize> = (done..(done + CHUNKS_PER_REPORT).min(n_chunks)).collect();
-        let outs = parallel::map(&batch, |&c| {
-            let (k0, k1) = (c * KEYS_PER_CHUNK, ((c + 1) * KEYS_PER_CHUNK).min(n_keys));
-            let mut out = ChunkOut {
-                single: vec![Vec::new(); config.models.len()],
-                weights: vec![Vec::new(); config.models.len()],
-                ..Default::default()
-            };
-            let mut scratch = Scratch::default();
-            for k in k0..k1 {
-                let exs = &bucket[ex_start[k] as usize..ex_start[k + 1] as usize];
-                let txs = &tx_rows[key_start[k] as usize..key_start[k + 1] as usize];
-                ctx.sweep_key(exs, txs, &mut out, &mut scratch);
-            }
-            out
-        });
+    let mut chunks: Vec<ChunkOut> = Vec::with_capacity(np);
+    let total = in_range_count as u64;
+    let mut done_tx = 0u64;
+    progress(AttributionProgress { done: 0, total });
+    for first in (0..np).step_by(PARTS_PER_REPORT) {
+        let batch: Vec<usize> = (first..(first + PARTS_PER_REPORT).min(np)).collect();
+        let outs = parallel::map_owned(batch, |p| ctx.partition(p, &tx_parts, &ex_parts));
+        done_tx += outs.iter().map(|o| o.tx_rows.len() as u64).sum::<u64>();
         chunks.extend(outs);
-        done += batch.len();
         progress(AttributionProgress {
-            done: ((done * KEYS_PER_CHUNK).min(n_keys)) as u64,
-            total: n_keys as u64,
+            done: done_tx,
+            total,
         });
+    }
+    drop(ex_parts);
+    drop(tx_parts);
+    let mut tx_rows: Vec<u32> = Vec::with_capacity(in_range_count);
+    for c in &chunks {
+        tx_rows.extend_from_slice(&c.tx_rows);
     }
 
     // --- concatenate ---------------------------------------------------------------------------
@@ -566,8 +560,6 @@ pub fn attribute_with_progress(
         shapley: None,
     };
     if need_nulls {
-        // Journeys of keys without transactions are non-converting too.
-        null_paths.extend(orphan_paths(&ex, &ex_keys, &ex_ids, orphans));
         data_driven(&mut run, &null_paths)?;
     }
     Ok(run)
@@ -589,9 +581,7 @@ fn excluded_channels(models: &[Model], channels: &[String]) -> Vec<bool> {
 
 struct Sweep<'a> {
     ex: &'a ExposureTable,
-    tx: &'a TransactionTable,
     ex_ids: &'a [i64],
-    windows: &'a [i64],
     mode: WindowMode,
     models: &'a [Model],
     excluded: Vec<bool>,
@@ -601,7 +591,6 @@ struct Sweep<'a> {
 
 #[derive(Default)]
 struct Scratch {
-    touches: Vec<Touch>,
     days: Vec<i64>,
     eligible: Vec<u32>,
     deltas: Vec<f64>,
@@ -609,50 +598,162 @@ struct Scratch {
 }
 
 impl Sweep<'_> {
-    fn touch(&self, i: u32) -> Touch {
-        let i = i as usize;
+    /// Recency order: (τ, rank, id), then the row for a total order.
+    fn recency(&self, a: &Touch, b: &Touch) -> std::cmp::Ordering {
+        (a.tau, a.rank)
+            .cmp(&(b.tau, b.rank))
+            .then_with(|| self.ex_ids[a.row as usize].cmp(&self.ex_ids[b.row as usize]))
+            .then(a.row.cmp(&b.row))
+    }
+
+    /// Identical in (start, end, channel, interaction, campaign, asset); keys are equal.
+    fn same_exposure(&self, a: &Touch, b: &Touch) -> bool {
         let c = &self.ex.c;
-        Touch {
-            tau: self.ex.tau(i),
-            start: c.start[i],
-            end: c.end[i].unwrap_or(i64::MIN),
-            win: self.windows[i],
-            id: self.ex_ids[i],
-            row: i as u32,
-            channel: c.channel.codes[i],
-            campaign: c.campaign.codes[i],
-            asset: c.asset.codes[i],
-            rank: c.interaction[i].rank(),
+        let (i, j) = (a.row as usize, b.row as usize);
+        a.tau == b.tau
+            && a.span == b.span
+            && a.has_end == b.has_end
+            && a.rank == b.rank
+            && a.channel == b.channel
+            && c.campaign.codes[i] == c.campaign.codes[j]
+            && c.asset.codes[i] == c.asset.codes[j]
+    }
+
+    /// Everything about one partition: its transactions in canonical order, its exposures
+    /// bucketed by key, one sweep per key.
+    fn partition(
+        &self,
+        p: usize,
+        tx_parts: &[Vec<Vec<TxRec>>],
+        ex_parts: &[Vec<Vec<Touch>>],
+    ) -> ChunkOut {
+        let mut txs: Vec<TxRec> = Vec::with_capacity(tx_parts.iter().map(|t| t[p].len()).sum());
+        for t in tx_parts {
+            txs.extend_from_slice(&t[p]);
         }
+        txs.sort_unstable();
+        let mut out = ChunkOut {
+            single: vec![Vec::new(); self.models.len()],
+            weights: vec![Vec::new(); self.models.len()],
+            tx_rows: txs.iter().map(|t| t.3).collect(),
+            ..Default::default()
+        };
+        // Local key ids, ascending with the key codes.
+        let mut key_start: Vec<usize> = Vec::new();
+        let mut local: FxHashMap<u64, u32> = FxHashMap::default();
+        for (i, t) in txs.iter().enumerate() {
+            if i == 0 || txs[i - 1].0 != t.0 {
+                local.insert(t.0, key_start.len() as u32);
+                key_start.push(i);
+            }
+        }
+        let nk = key_start.len();
+        key_start.push(txs.len());
+        // Counting sort of the exposures by local key; the others are orphans.
+        let mut start = vec![0usize; nk + 1];
+        let mut orphans: Vec<Touch> = Vec::new();
+        for e in ex_parts.iter().flat_map(|e| e[p].iter()) {
+            match local.get(&e.key) {
+                Some(&k) => start[k as usize + 1] += 1,
+                None if self.need_nulls => orphans.push(*e),
+                None => {}
+            }
+        }
+        for k in 0..nk {
+            start[k + 1] += start[k];
+        }
+        let mut fill = start.clone();
+        let filler = Touch {
+            key: 0,
+            tau: 0,
+            span: 0,
+            win: 0,
+            row: 0,
+            channel: 0,
+            rank: 0,
+            has_end: false,
+        };
+        let mut bucket = vec![filler; start[nk]];
+        for e in ex_parts.iter().flat_map(|e| e[p].iter()) {
+            if let Some(&k) = local.get(&e.key) {
+                bucket[fill[k as usize]] = *e;
+                fill[k as usize] += 1;
+            }
+        }
+        drop(fill);
+        let mut s = Scratch::default();
+        let slack = match self.mode {
+            WindowMode::Exact => 0,
+            WindowMode::CalendarDays(_) => 2 * 86_400_000_000,
+        };
+        let unit = match self.mode {
+            WindowMode::Exact => 1,
+            WindowMode::CalendarDays(_) => 86_400_000_000,
+        };
+        for k in 0..nk {
+            let txk = &txs[key_start[k]..key_start[k + 1]];
+            let mut exk = &mut bucket[start[k]..start[k + 1]];
+            if !self.need_nulls {
+                // Only exposures that some transaction of the key can reach (a superset of
+                // the eligible ones) are sorted and swept.
+                let mut keep = 0;
+                for i in 0..exk.len() {
+                    let e = exk[i];
+                    let from = e.tau - e.span;
+                    let first = txk.partition_point(|t| t.1 < from);
+                    if first < txk.len()
+                        && txk[first].1
+                            <= e.tau
+                                .saturating_add(e.win.saturating_mul(unit))
+                                .saturating_add(slack)
+                    {
+                        exk[keep] = e;
+                        keep += 1;
+                    }
+                }
+                exk = &mut exk[..keep];
+            }
+            self.sweep_key(exk, txk, &mut out, &mut s);
+        }
+        if self.need_nulls {
+            // Keys without transactions: every journey is non-converting.
+            orphans.sort_unstable_by_key(|e| e.key);
+            for group in orphans.chunk_by_mut(|a, b| a.key == b.key) {
+                self.sweep_key(group, &[], &mut out, &mut s);
+            }
+        }
+        out
     }
 
     #[allow(clippy::needless_range_loop)]
-    fn sweep_key(&self, exs: &[u32], txs: &[u32], out: &mut ChunkOut, s: &mut Scratch) {
-        let t = &mut s.touches;
-        t.clear();
-        t.extend(exs.iter().map(|&i| self.touch(i)));
-        t.sort_unstable_by_key(|a| (a.tau, a.rank, a.id, a.row));
-        out.considered += t.len() as u64;
-        // De-duplicate: identical exposures share τ and rank, so they sit in one run.
+    fn sweep_key(&self, t: &mut [Touch], txs: &[TxRec], out: &mut ChunkOut, s: &mut Scratch) {
+        t.sort_unstable_by(|a, b| self.recency(a, b));
+        if !txs.is_empty() {
+            out.considered += t.len() as u64;
+        }
+        // De-duplicate: identical exposures share τ and rank, so they sit in one run; the
+        // first of them (smallest id) is kept.
         let mut kept = 0;
         for i in 0..t.len() {
             let mut dup = false;
             let mut j = kept;
             while j > 0 && t[j - 1].tau == t[i].tau && t[j - 1].rank == t[i].rank {
-                if t[j - 1].same_exposure(&t[i]) {
+                if self.same_exposure(&t[j - 1], &t[i]) {
                     dup = true;
                     break;
                 }
                 j -= 1;
             }
             if dup {
-                out.duplicate_rows.push(t[i].row);
+                if !txs.is_empty() {
+                    out.duplicate_rows.push(t[i].row);
+                }
             } else {
                 t[kept] = t[i];
                 kept += 1;
             }
         }
-        t.truncate(kept);
+        let t = &t[..kept];
         let calendar = match self.mode {
             WindowMode::CalendarDays(tz) => Some(tz),
             WindowMode::Exact => None,
@@ -666,19 +767,13 @@ impl Sweep<'_> {
             None => max_win,
             Some(_) => (max_win + 2) * 86_400_000_000,
         };
-        let ahead = t
-            .iter()
-            .filter(|e| e.end != i64::MIN)
-            .map(|e| e.end - e.start)
-            .max()
-            .unwrap_or(0);
+        let ahead = t.iter().map(|e| e.span).max().unwrap_or(0);
         if self.need_nulls {
             s.used.clear();
             s.used.resize(t.len(), false);
         }
         let (mut lo, mut hi) = (0usize, 0usize);
-        for &row in txs {
-            let when = self.tx.c.time[row as usize];
+        for &(_, when, _, _) in txs {
             while lo < t.len() && t[lo].tau < when.saturating_sub(back) {
                 lo += 1;
             }
@@ -690,7 +785,7 @@ impl Sweep<'_> {
             s.eligible.clear();
             for j in lo..hi {
                 let e = &t[j];
-                if e.start > when {
+                if e.tau - e.span > when {
                     continue;
                 }
                 let ok = match tday {
@@ -785,48 +880,6 @@ impl Sweep<'_> {
             }
         }
     }
-}
-
-/// Non-converting journeys of keys that have no transaction: their de-duplicated exposures'
-/// channels in recency order, one journey per key.
-fn orphan_paths(
-    ex: &ExposureTable,
-    keys: &[u64],
-    ids: &[i64],
-    mut rows: Vec<u32>,
-) -> Vec<Vec<u32>> {
-    let c = &ex.c;
-    let sort_key = |&i: &u32| {
-        let i = i as usize;
-        (keys[i], ex.tau(i), c.interaction[i].rank(), ids[i], i)
-    };
-    rows.sort_unstable_by_key(sort_key);
-    let mut out: Vec<Vec<u32>> = Vec::new();
-    let mut prev: Option<usize> = None;
-    for &r in &rows {
-        let r = r as usize;
-        let same_key = prev.is_some_and(|p| keys[p] == keys[r]);
-        if same_key
-            && let Some(p) = prev
-            && ex.tau(p) == ex.tau(r)
-            && c.start[p] == c.start[r]
-            && c.end[p] == c.end[r]
-            && c.channel.codes[p] == c.channel.codes[r]
-            && c.interaction[p] == c.interaction[r]
-            && c.campaign.codes[p] == c.campaign.codes[r]
-            && c.asset.codes[p] == c.asset.codes[r]
-        {
-            continue; // adjacent duplicate (same τ, rank; ids ascending)
-        }
-        if !same_key {
-            out.push(Vec::new());
-        }
-        if let Some(last) = out.last_mut() {
-            last.push(c.channel.codes[r]);
-        }
-        prev = Some(r);
-    }
-    out
 }
 
 /// Learns the data-driven models from all journeys and fills their per-touch weights.

@@ -102,9 +102,9 @@ impl Ids {
     }
 
     /// For each row, its rank in ascending order (equal values share a rank).
-    pub(crate) fn ranks(&self) -> Vec<i64> {
+    pub(crate) fn ranks(&self) -> std::borrow::Cow<'_, [i64]> {
         match self {
-            Ids::Int(v) => v.clone(),
+            Ids::Int(v) => std::borrow::Cow::Borrowed(v),
             Ids::Text(v) => {
                 let mut order: Vec<u32> = (0..v.len() as u32).collect();
                 order.sort_unstable_by(|&a, &b| v[a as usize].cmp(&v[b as usize]));
@@ -116,7 +116,7 @@ impl Ids {
                     }
                     out[r as usize] = rank;
                 }
-                out
+                std::borrow::Cow::Owned(out)
             }
         }
     }

@@ -307,37 +307,41 @@ impl Windows {
             }
         }
         let defaults = self.defaults.map(|d| d.as_ref().map(conv));
-        // One table indexed by (campaign, channel, rank) would be large; resolve per row.
-        let mut window = Vec::with_capacity(ex.len());
-        for i in 0..ex.len() {
-            let r = c.interaction[i].rank() as usize;
-            let ch = c.channel.codes[i] as usize;
-            let cp = c.campaign.codes[i] as usize;
-            match per_campaign[cp][r].or(per_channel[ch][r]).or(defaults[r]) {
-                Some(w) => window.push(w),
-                None => {
-                    return Err(CesError::InvalidRecord {
-                        input: "exposures".into(),
-                        row: Row(Some(i as u64)),
-                        field: "channel".into(),
-                        value: format!("{} / {}", c.channel.get(i), c.interaction[i]),
-                        reason: "no window for this (channel, interaction) and no default declared"
-                            .into(),
-                    });
-                }
-            }
-        }
         Ok(Resolved {
-            window,
+            per_channel,
+            per_campaign,
+            defaults,
             mode: self.mode,
         })
     }
 }
 
-/// Per-row windows in the mode's unit, and the mode.
+/// Window lookup tables by channel and campaign code, in the mode's unit (µs in exact mode,
+/// days in calendar mode).
 pub(crate) struct Resolved {
-    pub window: Vec<i64>,
+    per_channel: Vec<[Option<i64>; 3]>,
+    per_campaign: Vec<[Option<i64>; 3]>,
+    defaults: [Option<i64>; 3],
     pub mode: WindowMode,
+}
+
+impl Resolved {
+    /// The window of exposure row `i`, or the error naming it.
+    pub(crate) fn window(&self, ex: &ExposureTable, i: usize) -> Result<i64> {
+        let c = ex.columns();
+        let r = c.interaction[i].rank() as usize;
+        let (ch, cp) = (c.channel.codes[i] as usize, c.campaign.codes[i] as usize);
+        self.per_campaign[cp][r]
+            .or(self.per_channel[ch][r])
+            .or(self.defaults[r])
+            .ok_or_else(|| CesError::InvalidRecord {
+                input: "exposures".into(),
+                row: Row(Some(i as u64)),
+                field: "channel".into(),
+                value: format!("{} / {}", c.channel.get(i), c.interaction[i]),
+                reason: "no window for this (channel, interaction) and no default declared".into(),
+            })
+    }
 }
 
 /// The local calendar day number (days since 1970-01-01) of `us` in `tz`.
