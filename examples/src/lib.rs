@@ -8,6 +8,7 @@ use ces::brands::{AliasRecord, BrandRecord, CatalogSpec, NormalizerSpec};
 pub use ces::rng::Rng;
 
 pub mod affiliate;
+pub mod retail;
 
 /// A master brand of the demo catalog: name, category, aliases (alias, alias type).
 #[derive(Clone, Debug, PartialEq)]
