@@ -252,6 +252,10 @@ fn windowed_models_equal_duckdb_bit_for_bit() {
                 (f64::from_bits(w.0), f64::from_bits(w.1))
             );
         }
+        eprintln!(
+            "{case}: {} golden rows; {off_by_ulps} time-decay rows within 2 ulp, the rest equal",
+            want.len()
+        );
         assert!(
             off_by_ulps * 100 < want.len(),
             "{case}: {off_by_ulps} rows differ in the last bits"

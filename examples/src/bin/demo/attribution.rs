@@ -11,7 +11,7 @@ use ces::attribution::{
 };
 use ces_examples::retail::{QUARTER_DAYS, retail_quarter};
 
-const SEED: u64 = 2025_07;
+const SEED: u64 = 202_507;
 const STORES: usize = 120;
 
 fn models() -> Vec<Model> {
