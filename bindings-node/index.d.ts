@@ -10,6 +10,85 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * The result of `attributeSync` / `attributeAsync`: every transaction's eligible exposures,
+ * each model's credit and the data-driven models' reports. Transactions come in the core's
+ * canonical order (by match key, time and id within the core's key partitions), which
+ * depends neither on the input order nor on the number of threads; `transactionIndex` and
+ * `exposureIndex` are positions in the inputs.
+ */
+export declare class Attribution {
+  /** Counts and totals. */
+  summary(): AttributionSummary
+  /**
+   * The models' names, in the order requested (`'position_based'`, `'markov_2'`,
+   * `'time_decay_86400s_days'` …).
+   */
+  models(): Array<string>
+  /**
+   * Credit rows as columns, for one model or (omitted) every model in turn; within a
+   * model, transactions in canonical order and their exposures oldest first. Unattributed
+   * transactions have no rows (see `unattributed()`).
+   *
+   * Throws `invalid_argument` for a model not computed in this run.
+   */
+  credits(model?: string | undefined | null): AttributionCredits
+  /**
+   * The rows of `credits(model)` as objects.
+   *
+   * Throws `invalid_argument` for a model not computed in this run.
+   */
+  creditRows(model?: string | undefined | null): Array<AttributionCreditRow>
+  /**
+   * Every eligible exposure of every attributed transaction (canonical order, oldest
+   * first), with `model`'s weight: 0 where the model gives none (single-touch models
+   * credit one per transaction).
+   *
+   * Throws `invalid_argument` for a model not computed in this run.
+   */
+  links(model: string): Array<AttributionLink>
+  /**
+   * The transactions without any eligible exposure, in canonical order: the unattributed
+   * bucket of every model.
+   */
+  unattributed(): Array<AttributionUnattributed>
+  /**
+   * The exposures dropped as duplicates (ascending input position), among those sharing
+   * a key with some transaction.
+   */
+  duplicates(): Array<AttributionDuplicate>
+  /**
+   * Credit per group for every model, with the unattributed bucket, so that for each model
+   * Σ conversions = transactions and Σ value = total value. `by` is `'channel'`,
+   * `'campaign'`, `'asset'` or `'day'` (the transaction's day in `zone`). Rows: models in
+   * request order, groups ascending, the bucket last (by day: each day's bucket after its
+   * credited row).
+   *
+   * Throws `invalid_argument` for another `by`.
+   */
+  rollup(by: 'channel' | 'campaign' | 'asset' | 'day'): Array<AttributionRollupRow>
+  /**
+   * Seeded percentile-bootstrap intervals on credit per group (`'channel'`, `'campaign'`
+   * or `'asset'`) for every model: transactions resampled with replacement. Runs on the
+   * calling thread (in parallel inside).
+   *
+   * Throws `invalid_argument` for `by` = `'day'` or unknown, a level outside (0, 1),
+   * replicates outside 2..100,000 or a bad seed.
+   */
+  bootstrap(by: 'channel' | 'campaign' | 'asset', options?: AttributionBootstrapOptions | undefined | null): Array<AttributionInterval>
+  /**
+   * The Markov models' reports (one per Markov model computed, in request order), learned
+   * from every journey: one converting journey per attributed transaction (its eligible
+   * exposures' channels) and the non-converting journeys of exposures no transaction used.
+   */
+  markov(): Array<AttributionMarkovReport>
+  /**
+   * The exact-Shapley values per converting channel set, when `shapley_exact` was
+   * computed; null otherwise.
+   */
+  shapleyExact(): AttributionShapleyReport | null
+}
+
+/**
  * A validated, normalised brand catalog. Build it once and share it between resolvers.
  *
  * ```js
@@ -202,6 +281,584 @@ export interface AliasRecord {
    * resolver's.
    */
   threshold?: number | null
+}
+
+/**
+ * `attributeSync` on the libuv thread pool, as a `Promise<Attribution>`. The inputs are
+ * copied before the call returns; cells are converted and checked on the pool, so their
+ * errors reject. `onProgress`, when given, is called from the event loop while the run
+ * goes.
+ *
+ * Rejects with the errors `attributeSync` throws; a whole argument, row or column of the
+ * wrong JavaScript type throws at once, before a promise exists.
+ */
+export declare function attributeAsync(exposures: Array<AttributionExposureRow & Record<string, unknown>> | AttributionExposureColumns, transactions: Array<AttributionTransactionRow & Record<string, unknown>> | AttributionTransactionColumns, options?: AttributionOptions | undefined | null): Promise<Attribution>
+
+/**
+ * Attributes transactions to exposures by the core's rules: for a transaction at `T`, the
+ * eligible exposures have its match key, start at or before `T`, and `T - τ <= W` (τ the
+ * end of a flight, else the start; `W` the exposure's window; both bounds inclusive).
+ * Identical exposures count once (the smallest id is kept); recency ties go view < engaged
+ * view < click, then id. A transaction with no eligible exposure goes to the unattributed
+ * bucket, so that for every model credited + unattributed = totals. Blocks the event loop:
+ * prefer `attributeAsync`.
+ *
+ * ```js
+ * const run = attributeSync(
+ *   [{ id: 1, key: 'c1', start: '2025-03-01T10:00:00Z', channel: 'search', interaction: 'click', campaign: 'spring', asset: 'text' }],
+ *   [{ id: 10, key: 'c1', time: '2025-03-02T09:00:00Z', value: 120 }],
+ *   { models: ['last_touch', 'linear'] },
+ * )
+ * run.creditRows('last_touch') // [{ model: 'last_touch', transactionId: 10, exposureId: 1, weight: 1, value: 120, … }]
+ * ```
+ *
+ * Each table is an array of row objects or an object of columns (`Float64Array`,
+ * `BigInt64Array`, `Int32Array`, `Uint32Array` or arrays). Exposures: `id`, `key`, `start`
+ * (or `time`), `end` (optional: a flight's end; null for a point exposure or a running
+ * flight), `channel`, `interaction` (`'click'`, `'engaged_view'`, `'view'`), `campaign`,
+ * `asset`, `cost` (optional). Transactions: `id`, `key`, `time`, `value`, `units`
+ * (optional, 0 when missing). `options.key` renames the key property in both. In a
+ * `Float64Array` column of `end`, `cost` or `units`, NaN marks a missing value.
+ *
+ * Times are `Date`s, numbers (epoch milliseconds), bigints (epoch microseconds, exact) or
+ * ISO-8601 strings with `Z` or an offset (`'2025-03-01T10:00:00+01:00'`); a string without
+ * one is read in `assumeZone`, and is an error without it. Ids and keys are safe-integer
+ * numbers, bigints or strings (one kind per column, the same kind of key in both tables).
+ * Ids and keys come back as they came: strings as strings, integers as bigints when the
+ * column was a `BigInt64Array` or held any bigint, else as numbers.
+ *
+ * Throws `missing_value` for a null or missing required value or column (naming the
+ * table, row and field), `invalid_record` for a value of the wrong type, a time-zone-naive
+ * ISO string without `assumeZone`, a NaN or negative value, units or cost, an interval that
+ * ends before it starts, an exposure without a window; `length_mismatch` for columns of
+ * different lengths; `invalid_argument` for bad options (unknown model or zone, repeated
+ * model names, conflicting window rules, keys of different kinds in the two tables). A
+ * whole argument, row or column of the wrong JavaScript type throws a Node-API error naming
+ * it (`exposures[3]`, `transactions.value`).
+ */
+export declare function attributeSync(exposures: Array<AttributionExposureRow & Record<string, unknown>> | AttributionExposureColumns, transactions: Array<AttributionTransactionRow & Record<string, unknown>> | AttributionTransactionColumns, options?: AttributionOptions | undefined | null): Attribution
+
+/** Bootstrap settings. */
+export interface AttributionBootstrapOptions {
+  /** Replicates, 2 to 100,000. Default 1000. */
+  replicates?: number
+  /**
+   * Seed (a safe integer >= 0 or a bigint below 2^64). Default 0. The intervals depend only
+   * on it and the data, never on the number of threads.
+   */
+  seed?: number | bigint
+  /** Confidence level in (0, 1). Default 0.95. */
+  level?: number
+}
+
+/** Credit of one channel. */
+export interface AttributionChannelCredit {
+  /** Channel. */
+  channel: string
+  /** Conversions credited. */
+  conversions: number
+  /** Value credited. */
+  value: number
+}
+
+/** Conversions and value credited. */
+export interface AttributionCredit {
+  /** Conversions. */
+  conversions: number
+  /** Value. */
+  value: number
+}
+
+/** One credit row. */
+export interface AttributionCreditRow {
+  /** Model name. */
+  model: string
+  /** Transaction id (as it came in). */
+  transactionId: number | bigint | string
+  /** Exposure id (as it came in). */
+  exposureId: number | bigint | string
+  /** Transaction position in the input. */
+  transactionIndex: number
+  /** Exposure position in the input. */
+  exposureIndex: number
+  /** Channel. */
+  channel: string
+  /** Interaction. */
+  interaction: 'click' | 'engaged_view' | 'view'
+  /** Campaign. */
+  campaign: string
+  /** Asset. */
+  asset: string
+  /** Weight. */
+  weight: number
+  /** `weight × value`. */
+  value: number
+  /** `weight × units`. */
+  units: number
+}
+
+/** Credit rows as columns (one entry per credit row): the rows of `creditRows`. */
+export interface AttributionCredits {
+  /** Model name. */
+  model: Array<string>
+  /** Transaction id (as it came in: number, bigint or string). */
+  transactionId: Array<number | bigint | string>
+  /** Exposure id (as it came in). */
+  exposureId: Array<number | bigint | string>
+  /** Transaction position in the input. */
+  transactionIndex: Uint32Array
+  /** Exposure position in the input. */
+  exposureIndex: Uint32Array
+  /** The exposure's channel. */
+  channel: Array<string>
+  /** The exposure's interaction. */
+  interaction: Array<string>
+  /** The exposure's campaign. */
+  campaign: Array<string>
+  /** The exposure's asset. */
+  asset: Array<string>
+  /** Weight in [0, 1]; a transaction's weights sum to 1 under each model. */
+  weight: Float64Array
+  /** `weight × value`. */
+  value: Float64Array
+  /** `weight × units`. */
+  units: Float64Array
+}
+
+/**
+ * An exposure dropped as identical to another (same key, start, end, channel, interaction,
+ * campaign and asset; the smallest id is kept).
+ */
+export interface AttributionDuplicate {
+  /** Exposure id (as it came in). */
+  exposureId: number | bigint | string
+  /** Position in the input. */
+  exposureIndex: number
+}
+
+/** Exposures as columns of equal length. */
+export interface AttributionExposureColumns {
+  /** Ids. */
+  id: BigInt64Array | Float64Array | Int32Array | Uint32Array | Array<number | bigint | string>
+  /** Match keys; `options.key` names another column. */
+  key?: BigInt64Array | Float64Array | Int32Array | Uint32Array | Array<number | bigint | string>
+  /** Starts: `Float64Array` of epoch ms, `BigInt64Array` of epoch µs, or an array of times. */
+  start?: Float64Array | BigInt64Array | Array<Date | number | bigint | string>
+  /** Alias of `start`. */
+  time?: Float64Array | BigInt64Array | Array<Date | number | bigint | string>
+  /** Flight ends (null entries for point exposures). */
+  end?: Float64Array | BigInt64Array | Array<Date | number | bigint | string | null>
+  /** Channels. */
+  channel: Array<string>
+  /** Interactions. */
+  interaction: Array<string>
+  /** Campaigns. */
+  campaign: Array<string>
+  /** Assets. */
+  asset: Array<string>
+  /** Costs. */
+  cost?: Float64Array | Array<number | null>
+}
+
+/**
+ * One exposure row. Times: `Date`, number (epoch ms), bigint (epoch µs) or ISO-8601 string
+ * with `Z` or an offset.
+ */
+export interface AttributionExposureRow {
+  /** Exposure id (orders exact recency ties). */
+  id: number | bigint | string
+  /** The match key (customer, household, store …); `options.key` names another property. */
+  key?: number | bigint | string
+  /** When the exposure happened, or a flight started. */
+  start?: Date | number | bigint | string
+  /** Alias of `start`. */
+  time?: Date | number | bigint | string
+  /** When a flight ended; null for a point exposure or a flight still running. */
+  end?: Date | number | bigint | string | null
+  /** Channel. */
+  channel: string
+  /** `'click'`, `'engaged_view'` or `'view'`. */
+  interaction: string
+  /** Campaign. */
+  campaign: string
+  /** Creative asset. */
+  asset: string
+  /** Media cost (rolled up next to credit). */
+  cost?: number | null
+}
+
+/** One channel's heuristic credit. */
+export interface AttributionHeuristicRow {
+  /** Channel. */
+  channel: string
+  /** First touch. */
+  firstTouch: AttributionCredit
+  /** Last touch. */
+  lastTouch: AttributionCredit
+  /** Linear over touches (a repeated channel gets a share per touch). */
+  linear: AttributionCredit
+  /** Position-based with the given shares. */
+  positionBased: AttributionCredit
+}
+
+/** Heuristic settings. */
+export interface AttributionHeuristicsOptions {
+  /** Position-based share of the first touch. Default 0.4. */
+  first?: number
+  /** Position-based share of the last touch. Default 0.4. */
+  last?: number
+}
+
+/** A bootstrap interval on one group's credit under one model. */
+export interface AttributionInterval {
+  /** Model name. */
+  model: string
+  /** Group (`'(unattributed)'` for the bucket). */
+  group: string
+  /** Credited conversions (the point estimate). */
+  conversions: number
+  /** Lower bound. */
+  conversionsLow: number
+  /** Upper bound. */
+  conversionsHigh: number
+  /** Credited value. */
+  value: number
+  /** Lower bound. */
+  valueLow: number
+  /** Upper bound. */
+  valueHigh: number
+}
+
+/**
+ * One eligible exposure of a transaction, with a model's weight (0 when the model gives it
+ * none).
+ */
+export interface AttributionLink {
+  /** Transaction id (as it came in). */
+  transactionId: number | bigint | string
+  /** Transaction position in the input. */
+  transactionIndex: number
+  /** Exposure id (as it came in). */
+  exposureId: number | bigint | string
+  /** Exposure position in the input. */
+  exposureIndex: number
+  /** 1 for the oldest eligible exposure, `touches` for the newest. */
+  position: number
+  /** Eligible exposures of the transaction. */
+  touches: number
+  /** Channel. */
+  channel: string
+  /** Interaction. */
+  interaction: 'click' | 'engaged_view' | 'view'
+  /** Weight under the model. */
+  weight: number
+}
+
+/** One channel of a Markov model. */
+export interface AttributionMarkovChannel {
+  /** Channel. */
+  channel: string
+  /**
+   * `p₋c`: the conversion probability with every state containing the channel sent to
+   * null.
+   */
+  without: number
+  /** `1 - p₋c / p` (0 when `p` is 0). */
+  removalEffect: number
+  /** Global allocation (ChannelAttribution's): `C · RE_c / Σ RE`. */
+  global: AttributionCredit
+  /** Per-path allocation: each journey split over its distinct channels by removal effect. */
+  perPath: AttributionCredit
+}
+
+/** Markov settings. */
+export interface AttributionMarkovOptions {
+  /** The chain's order, 1 (default) to 4. */
+  order?: number
+}
+
+/** The exact Markov removal-effect model of one order. */
+export interface AttributionMarkovReport {
+  /** Model name (`'markov'`, `'markov_2'` …). */
+  model: string
+  /** Order. */
+  order: number
+  /** Transient states observed. */
+  states: number
+  /** `p`: the probability of reaching conversion from the start. */
+  conversionProbability: number
+  /** Channels, in order of first appearance. */
+  channels: Array<AttributionMarkovChannel>
+}
+
+/**
+ * A model with parameters: `model` names it (any name `models` takes), the other fields
+ * override its parameters. Only the parameters of that model may be given.
+ *
+ * ```js
+ * { model: 'position_based', first: 0.3, last: 0.5 }
+ * { model: 'time_decay', halfLifeSeconds: 3 * 86400, wholeDays: true }
+ * { model: 'last_non_excluded', excluded: ['direct', 'retail_pos'] }
+ * { model: 'markov', order: 2 }
+ * ```
+ */
+export interface AttributionModelSpec {
+  /**
+   * The model's name: `last_touch`, `last_click`, `last_non_excluded`, `first_touch`,
+   * `linear`, `position_based` (also `_j`, `_inverse_j`), `time_decay` (also `_days`),
+   * `markov` (also `markov_2` … `markov_4`), `shapley` or `shapley_exact`.
+   */
+  model: string
+  /** Position-based: share of the first touch. */
+  first?: number
+  /** Position-based: share of the last touch. */
+  last?: number
+  /** Time decay: the half-life in seconds (default 7 days). */
+  halfLifeSeconds?: number
+  /**
+   * Time decay: measure the time to the transaction in whole days (calendar days in
+   * calendar mode).
+   */
+  wholeDays?: boolean
+  /** Last non-excluded: the channels that cannot take the credit (default `['direct']`). */
+  excluded?: Array<string>
+  /** Markov: the chain's order, 1 to 4. */
+  order?: number
+}
+
+/** Attribution settings; every one is optional. */
+export interface AttributionOptions {
+  /**
+   * The models to compute, all in one pass: names (`'last_touch'`, `'linear'`,
+   * `'markov_2'`, …) or objects with parameters. Names must be distinct. Default: the rule
+   * models `last_touch`, `last_click`, `first_touch`, `linear`, `position_based` (40/20/40)
+   * and `time_decay` (7-day half-life).
+   */
+  models?: Array<string | AttributionModelSpec>
+  /**
+   * Look-back windows: `'standard'` (default: click 30 days, engaged view 3 days, view 1
+   * day, for every channel), `'none'` (no limit: 10 years, the longest window the core
+   * takes) or an object with `defaults` and `rules`.
+   */
+  windows?: 'standard' | 'none' | AttributionWindowsSpec
+  /**
+   * `'exact'` (default: `T - τ <= W` to the microsecond) or `'calendar'` (calendar days
+   * in `zone`: `date(T) - date(τ) <= W days`; windows must be whole days).
+   */
+  mode?: 'exact' | 'calendar'
+  /** IANA zone of calendar days and of the `'day'` roll-up. Default `'UTC'`. */
+  zone?: string
+  /**
+   * IANA zone in which ISO strings without `Z` or an offset are read (inputs and
+   * `range`). Without it such a string is an `invalid_record` error. A wall-clock time that
+   * happens twice takes the earlier instant; one that does not exist, the end of the gap.
+   */
+  assumeZone?: string
+  /** If a transaction has an eligible click, only its clicks are eligible. Default false. */
+  clickBeatsView?: boolean
+  /**
+   * Only transactions with `from <= time < to` are attributed (exposures of any time
+   * still count); others are counted in `summary().outOfRange`.
+   */
+  range?: [Date | number | bigint | string, Date | number | bigint | string]
+  /**
+   * The property (rows) or column (columns) holding the match key in both tables.
+   * Default `'key'`.
+   */
+  key?: string
+  /**
+   * Called as the run goes with `done` out of `total` (the core's units of work: the
+   * transactions in range), first with `done = 0` and last with `done === total`. Calls are queued
+   * through a threadsafe function and never block the run; they arrive on the event loop,
+   * so with `attributeSync` after it returns, and with `attributeAsync` the last ones may
+   * arrive just after the promise settles. An exception it throws is an uncaught
+   * exception.
+   */
+  onProgress?: (done: number, total: number) => void
+}
+
+/** One aggregated journey. */
+export interface AttributionPath {
+  /**
+   * The channels in order: `'search > social > search'` (split on `>`, trimmed) or an
+   * array of names.
+   */
+  path: string | Array<string>
+  /** Conversions of this journey (>= 0). */
+  conversions: number
+  /** Non-conversions ("nulls") of this journey (>= 0). Default 0. */
+  nulls?: number
+  /** Conversion value (>= 0). Default 0. */
+  value?: number
+}
+
+/** Credit of one group under one model. */
+export interface AttributionRollupRow {
+  /** Model name. */
+  model: string
+  /**
+   * Channel, campaign, asset or day (`YYYY-MM-DD` in `zone`); `'(unattributed)'` for the
+   * bucket (by day: the day, with `unattributed: true`).
+   */
+  group: string
+  /** Is this the unattributed bucket? */
+  unattributed: boolean
+  /** Conversions credited (Σ weights; the bucket: transactions). */
+  conversions: number
+  /** Value credited. */
+  value: number
+  /** Units credited. */
+  units: number
+  /** Credit rows in the group. */
+  touches: number
+  /**
+   * Σ cost of the group's exposures (duplicates dropped); null by day, for the bucket and
+   * without costs.
+   */
+  cost: number | null
+}
+
+/** Shapley settings. */
+export interface AttributionShapleyOptions {
+  /**
+   * Exact Shapley values per converting channel set (at most 16 distinct channels per
+   * converting journey) instead of the simplified ones. Default false.
+   */
+  exact?: boolean
+}
+
+/** Shapley credit per channel, and for exact Shapley the values per converting channel set. */
+export interface AttributionShapleyReport {
+  /** Credit per channel, in order of first appearance. */
+  channels: Array<AttributionChannelCredit>
+  /** Exact Shapley: one entry per converting channel set; empty for simplified Shapley. */
+  sets: Array<AttributionShapleySet>
+}
+
+/** One converting channel set of exact Shapley. */
+export interface AttributionShapleySet {
+  /** The channels, in order of first appearance. */
+  channels: Array<string>
+  /** Conversions of journeys with exactly this set. */
+  conversions: number
+  /** Journeys (conversions + nulls) with exactly this set. */
+  journeys: number
+  /** Their value. */
+  value: number
+  /** Raw Shapley values (aligned with `channels`). */
+  phi: Array<number>
+  /** `max(φ, 0)` normalised to sum 1. */
+  shares: Array<number>
+}
+
+/** Counts and totals of a run. For every model, Σ credited + unattributed = totals. */
+export interface AttributionSummary {
+  /** Transactions attributed (in range). */
+  transactions: number
+  /** With at least one eligible exposure. */
+  attributed: number
+  /** With none (the unattributed bucket). */
+  unattributed: number
+  /** Σ value of the transactions in range. */
+  value: number
+  /** Σ units of the transactions in range. */
+  units: number
+  /** Σ value of the unattributed transactions. */
+  unattributedValue: number
+  /** Σ units of the unattributed transactions. */
+  unattributedUnits: number
+  /** Transactions outside `range`. */
+  outOfRange: number
+  /** Exposure rows given. */
+  exposures: number
+  /** Exposures sharing a key with some transaction. */
+  exposuresConsidered: number
+  /** Exposures dropped as duplicates (among those considered). */
+  duplicateExposures: number
+  /** (transaction, eligible exposure) pairs. */
+  touches: number
+}
+
+/** Transactions as columns of equal length. */
+export interface AttributionTransactionColumns {
+  /** Ids. */
+  id: BigInt64Array | Float64Array | Int32Array | Uint32Array | Array<number | bigint | string>
+  /** Match keys; `options.key` names another column. */
+  key?: BigInt64Array | Float64Array | Int32Array | Uint32Array | Array<number | bigint | string>
+  /** Times: `Float64Array` of epoch ms, `BigInt64Array` of epoch µs, or an array of times. */
+  time: Float64Array | BigInt64Array | Array<Date | number | bigint | string>
+  /** Values. */
+  value: Float64Array | Array<number>
+  /** Units (0 when missing). */
+  units?: Float64Array | Array<number | null>
+}
+
+/** One transaction row (one conversion). */
+export interface AttributionTransactionRow {
+  /** Transaction id. */
+  id: number | bigint | string
+  /** The match key; `options.key` names another property. */
+  key?: number | bigint | string
+  /** When it happened. */
+  time: Date | number | bigint | string
+  /** Its value (revenue), finite and >= 0. */
+  value: number
+  /** Units sold (0 when missing). */
+  units?: number | null
+}
+
+/** A transaction without any eligible exposure. */
+export interface AttributionUnattributed {
+  /** Transaction id (as it came in). */
+  transactionId: number | bigint | string
+  /** Position in the input. */
+  transactionIndex: number
+  /** Match key (as it came in). */
+  key: number | bigint | string
+  /** Value. */
+  value: number
+  /** Units. */
+  units: number
+}
+
+/**
+ * Default windows per interaction; each one given replaces the standard default, `null`
+ * removes it (exposures with that interaction then need a rule).
+ */
+export interface AttributionWindowDefaults {
+  /** Clicks (standard: 30 days). */
+  click?: number | string | null
+  /** Views (standard: 1 day). */
+  view?: number | string | null
+  /** Engaged views (standard: 3 days). */
+  engagedView?: number | string | null
+}
+
+/**
+ * A window rule: for a channel and an interaction (`{ channel, interaction, window }`), or
+ * for a campaign (`{ campaign, interaction?, window }`, all interactions when omitted),
+ * which wins over channel rules.
+ */
+export interface AttributionWindowRule {
+  /** The channel, as in the data. */
+  channel?: string
+  /** The campaign, as in the data. */
+  campaign?: string
+  /** `'click'`, `'engaged_view'` or `'view'`. */
+  interaction?: string
+  /** Seconds, or `'30d'`, `'12h'`, `'90m'`, `'45s'`. */
+  window: number | string
+}
+
+/**
+ * Windows: the standard defaults (click 30 days, engaged view 3 days, view 1 day), changed
+ * by `defaults`, with `rules` on top.
+ */
+export interface AttributionWindowsSpec {
+  /** Defaults per interaction. */
+  defaults?: AttributionWindowDefaults
+  /** Rules per channel or campaign (no two for the same target). */
+  rules?: Array<AttributionWindowRule>
 }
 
 /** A master brand. */
@@ -846,6 +1503,31 @@ export interface DecisionColumns {
 }
 
 /**
+ * First-touch, last-touch, linear and position-based credit per channel (in order of first
+ * appearance) on aggregated journeys, as ChannelAttribution's `heuristic_models` computes
+ * the first three.
+ *
+ * Throws `invalid_record` for a bad journey (naming the row), `invalid_argument` for shares
+ * that are negative or do not satisfy 0 < first + last <= 1.
+ */
+export declare function heuristicsSync(paths: Array<AttributionPath>, options?: AttributionHeuristicsOptions | undefined | null): Array<AttributionHeuristicRow>
+
+/**
+ * The exact Markov removal-effect model of `order` (default 1) on aggregated journeys: the
+ * chain start → states (the last `order` channels) → conversion or null, with transition
+ * probabilities counted from the journeys, solved exactly.
+ *
+ * ```js
+ * markovSync([{ path: 'a > b', conversions: 1 }, { path: 'a', conversions: 0, nulls: 1 }])
+ * // { model: 'markov', conversionProbability: 0.5, channels: [{ channel: 'a', removalEffect: 1, … }, …], … }
+ * ```
+ *
+ * Throws `invalid_record` for an empty path or channel name, or a negative or NaN count or
+ * value (naming the row); `invalid_argument` for an order outside 1..4.
+ */
+export declare function markovSync(paths: Array<AttributionPath>, options?: AttributionMarkovOptions | undefined | null): AttributionMarkovReport
+
+/**
  * Runs a normaliser over `text`: `'default'` (when omitted), `'pg_trgm'` (no step) or step
  * names in order.
  *
@@ -967,6 +1649,17 @@ export declare function scorePairs(left: Array<string | Buffer | null | undefine
  * unknown metric, `invalid_utf8` (naming the row) for a `Buffer` that is not valid UTF-8.
  */
 export declare function scorePairsSync(left: Array<string | Buffer | null | undefined>, right: Array<string | Buffer | null | undefined>, metric?: 'similarity' | 'word_similarity' | 'strict_word_similarity'): Float32Array
+
+/**
+ * Shapley credit per channel on aggregated journeys: simplified (each converting journey's
+ * conversions and value split evenly over its distinct channels) or, with `exact: true`,
+ * exact Shapley values per converting channel set with the conversion rate of journeys
+ * having exactly that set as the coalition's worth.
+ *
+ * Throws `invalid_record` for a bad journey (naming the row), `invalid_argument` for a
+ * converting journey with more than 16 distinct channels in exact mode.
+ */
+export declare function shapleySync(paths: Array<AttributionPath>, options?: AttributionShapleyOptions | undefined | null): AttributionShapleyReport
 
 /**
  * The distinct trigrams of `text`, as PostgreSQL's `show_trgm(text)` returns them and in its

@@ -835,16 +835,22 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Attribution = nativeBinding.Attribution
 module.exports.Catalog = nativeBinding.Catalog
 module.exports.CpaMerge = nativeBinding.CpaMerge
 module.exports.Resolver = nativeBinding.Resolver
 module.exports.TriageQueue = nativeBinding.TriageQueue
+module.exports.attributeAsync = nativeBinding.attributeAsync
+module.exports.attributeSync = nativeBinding.attributeSync
 module.exports.calibrate = nativeBinding.calibrate
 module.exports.cpaMergeAsync = nativeBinding.cpaMergeAsync
 module.exports.cpaMergeSync = nativeBinding.cpaMergeSync
+module.exports.heuristicsSync = nativeBinding.heuristicsSync
+module.exports.markovSync = nativeBinding.markovSync
 module.exports.normalize = nativeBinding.normalize
 module.exports.scorePairs = nativeBinding.scorePairs
 module.exports.scorePairsSync = nativeBinding.scorePairsSync
+module.exports.shapleySync = nativeBinding.shapleySync
 module.exports.showTrgm = nativeBinding.showTrgm
 module.exports.showTrgmText = nativeBinding.showTrgmText
 module.exports.similar = nativeBinding.similar

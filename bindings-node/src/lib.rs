@@ -7,8 +7,11 @@
 //! `scorePairsSync`, both running the same [`ScorePairs`] computation.
 //!
 //! Brand resolution (`Catalog`, `Resolver`, `TriageQueue`, `normalize`, `calibrate`) is in
-//! [`brands`]; CPA merge (`cpaMergeSync`, `cpaMergeAsync`, `CpaMerge`) in [`cpa`].
+//! [`brands`]; CPA merge (`cpaMergeSync`, `cpaMergeAsync`, `CpaMerge`) in [`cpa`];
+//! exposure-window attribution (`attributeSync`, `attributeAsync`, `Attribution`,
+//! `markovSync`, `heuristicsSync`, `shapleySync`) in [`attribution`].
 
+pub mod attribution;
 pub mod brands;
 pub mod cpa;
 mod error;
