@@ -2314,11 +2314,8 @@ pub fn heuristics_sync(
         None => (0.4, 0.4),
         Some(o) => (o.first.unwrap_or(0.4), o.last.unwrap_or(0.4)),
     };
-    Model::PositionBased { first, last }
-        .validate()
-        .map_err(to_js)?;
     let table = path_table(&paths).map_err(to_js)?;
-    let h = lib::heuristics(&table, first, last);
+    let h = lib::heuristics(&table, first, last).map_err(to_js)?;
     Ok(h.channels
         .iter()
         .enumerate()

@@ -925,3 +925,43 @@ fn bootstrap_is_seeded_and_brackets_the_estimate() {
     assert!(r.bootstrap(Dimension::Day, 10, 0, 0.9).is_err());
     assert!(r.bootstrap(Dimension::Channel, 10, 0, 1.0).is_err());
 }
+
+#[test]
+fn summary_counts_do_not_depend_on_the_models_requested() {
+    // Key 1: one exposure an hour before T, and two identical ones 50 days before (out of
+    // reach of every window): considered 1, duplicates 0, whichever models run.
+    let e = vec![
+        ex(1, 1, 50 * D - H, "tv", Interaction::View),
+        ex(2, 1, 0, "tv", Interaction::View),
+        ex(3, 1, 0, "tv", Interaction::View),
+    ];
+    let tx = [(1, 1, 50 * D, 1.0)];
+    let a = run(e.clone(), &tx, windows_1d(), vec![Model::Linear], false);
+    let b = run(
+        e,
+        &tx,
+        windows_1d(),
+        vec![Model::Linear, Model::Markov { order: 1 }],
+        false,
+    );
+    assert_eq!(
+        (
+            a.summary().exposures_considered,
+            a.summary().duplicate_exposures
+        ),
+        (1, 0)
+    );
+    assert_eq!(a.summary(), b.summary());
+    // A negative zero never comes out of the Markov solve.
+    let mut p = PathTable::new();
+    p.push_text("a > b", " > ", 1.0, 0.0, 1.0).unwrap();
+    p.push_text("a", " > ", 0.0, 1.0, 0.0).unwrap();
+    assert!(
+        markov(&p, 1)
+            .unwrap()
+            .without
+            .iter()
+            .all(|w| !w.is_sign_negative())
+    );
+    assert!(p.push_text("a >  > b", " > ", 1.0, 0.0, 1.0).is_err());
+}

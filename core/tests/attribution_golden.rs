@@ -307,7 +307,7 @@ fn code(p: &PathTable, name: &str) -> usize {
 fn heuristics_equal_channelattribution_and_mam() {
     let p = paths();
     assert!(p.len() >= 300);
-    let h = heuristics(&p, 0.4, 0.4);
+    let h = heuristics(&p, 0.4, 0.4).expect("valid shares");
     let ca = read_csv(&fixtures().join("paths/channelattribution_heuristic.csv"));
     assert_eq!(ca.len(), p.channels().len());
     for r in &ca {

@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use super::input::{ExposureTable, Interaction, TransactionTable, key_codes};
 use super::models::{Model, decay_weights, position_weights};
 use super::paths::{MarkovReport, PathTable, ShapleyReport, markov, shapley_exact_values};
+use super::report::Sum;
 use super::windows::{WindowMode, Windows, local_day};
 use crate::error::{CesError, Result, Row};
 use crate::parallel;
@@ -40,13 +41,13 @@ impl Default for AttributionConfig {
     }
 }
 
-/// Progress of [`attribute_with_progress`]: keys swept so far out of all keys with
-/// transactions.
+/// Progress of [`attribute_with_progress`]: transactions attributed so far, out of all
+/// transactions in range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttributionProgress {
-    /// Keys done.
+    /// Transactions done.
     pub done: u64,
-    /// Keys in all.
+    /// Transactions in range.
     pub total: u64,
 }
 
@@ -71,7 +72,8 @@ pub struct AttributionSummary {
     pub out_of_range: u64,
     /// Exposure rows given.
     pub exposures: u64,
-    /// Exposures sharing a key with some transaction (the only ones that can be credited).
+    /// Exposures that some transaction of their key can reach (the only ones that can be
+    /// credited; a superset of those credited).
     pub exposures_considered: u64,
     /// Exposures dropped as duplicates (identical key, start, end, channel, interaction,
     /// campaign and asset; the smallest id is kept), among those considered.
@@ -90,8 +92,9 @@ pub(crate) enum Credit {
 }
 
 /// The result of [`attribute`]: every transaction's eligible exposures, each model's credit,
-/// and the data-driven models' reports. Transactions are in canonical order (match key,
-/// time, id), so results do not depend on the input order or the number of threads.
+/// and the data-driven models' reports. Transactions are in canonical order: grouped by match
+/// key (keys in an order fixed by their values: a hash partition, then the key), then by
+/// time and id — so results do not depend on the input order or the number of threads.
 #[derive(Clone, Debug)]
 pub struct Attribution {
     pub(crate) exposures: Arc<ExposureTable>,
@@ -350,6 +353,8 @@ struct Touch {
     channel: u32,
     rank: u8,
     has_end: bool,
+    /// Can some transaction of the key reach it (a superset of "eligible for one")?
+    reach: bool,
 }
 
 /// A transaction: (key code, time, id rank, row).
@@ -444,6 +449,7 @@ pub fn attribute_with_progress(
                 channel: c.channel.codes[i],
                 rank: c.interaction[i].rank(),
                 has_end: c.end[i].is_some(),
+                reach: false,
             });
         }
         Ok(out)
@@ -534,16 +540,24 @@ pub fn attribute_with_progress(
     summary.duplicate_exposures = duplicate_rows.len() as u64;
     summary.touches = total_touches;
     summary.transactions = tx_rows.len() as u64;
+    let (mut value, mut units, mut un_value, mut un_units) = (
+        Sum::default(),
+        Sum::default(),
+        Sum::default(),
+        Sum::default(),
+    );
     for (i, &t) in tx_rows.iter().enumerate() {
         let (v, u) = (tx.c.value[t as usize], tx.c.units[t as usize]);
-        summary.value += v;
-        summary.units += u;
+        value.add(v);
+        units.add(u);
         if offsets[i] == offsets[i + 1] {
             summary.unattributed += 1;
-            summary.unattributed_value += v;
-            summary.unattributed_units += u;
+            un_value.add(v);
+            un_units.add(u);
         }
     }
+    (summary.value, summary.units) = (value.get(), units.get());
+    (summary.unattributed_value, summary.unattributed_units) = (un_value.get(), un_units.get());
     summary.attributed = summary.transactions - summary.unattributed;
 
     let mut run = Attribution {
@@ -672,6 +686,7 @@ impl Sweep<'_> {
             channel: 0,
             rank: 0,
             has_end: false,
+            reach: false,
         };
         let mut bucket = vec![filler; start[nk]];
         for e in ex_parts.iter().flat_map(|e| e[p].iter()) {
@@ -693,26 +708,25 @@ impl Sweep<'_> {
         for k in 0..nk {
             let txk = &txs[key_start[k]..key_start[k + 1]];
             let mut exk = &mut bucket[start[k]..start[k + 1]];
-            if !self.need_nulls {
-                // Only exposures that some transaction of the key can reach (a superset of
-                // the eligible ones) are sorted and swept.
-                let mut keep = 0;
-                for i in 0..exk.len() {
-                    let e = exk[i];
-                    let from = e.tau - e.span;
-                    let first = txk.partition_point(|t| t.1 < from);
-                    if first < txk.len()
-                        && txk[first].1
-                            <= e.tau
-                                .saturating_add(e.win.saturating_mul(unit))
-                                .saturating_add(slack)
-                    {
-                        exk[keep] = e;
-                        keep += 1;
-                    }
+            // Only exposures that some transaction of the key can reach (a superset of the
+            // eligible ones) are counted, de-duplicated and — unless the data-driven models
+            // need every journey — sorted and swept.
+            let mut keep = 0;
+            for i in 0..exk.len() {
+                let mut e = exk[i];
+                let from = e.tau - e.span;
+                let first = txk.partition_point(|t| t.1 < from);
+                e.reach = first < txk.len()
+                    && txk[first].1
+                        <= e.tau
+                            .saturating_add(e.win.saturating_mul(unit))
+                            .saturating_add(slack);
+                if e.reach || self.need_nulls {
+                    exk[keep] = e;
+                    keep += 1;
                 }
-                exk = &mut exk[..keep];
             }
+            exk = &mut exk[..keep];
             self.sweep_key(exk, txk, &mut out, &mut s);
         }
         if self.need_nulls {
@@ -728,9 +742,7 @@ impl Sweep<'_> {
     #[allow(clippy::needless_range_loop)]
     fn sweep_key(&self, t: &mut [Touch], txs: &[TxRec], out: &mut ChunkOut, s: &mut Scratch) {
         t.sort_unstable_by(|a, b| self.recency(a, b));
-        if !txs.is_empty() {
-            out.considered += t.len() as u64;
-        }
+        out.considered += t.iter().filter(|e| e.reach).count() as u64;
         // De-duplicate: identical exposures share τ and rank, so they sit in one run; the
         // first of them (smallest id) is kept.
         let mut kept = 0;
@@ -745,7 +757,7 @@ impl Sweep<'_> {
                 j -= 1;
             }
             if dup {
-                if !txs.is_empty() {
+                if t[i].reach {
                     out.duplicate_rows.push(t[i].row);
                 }
             } else {

@@ -102,6 +102,11 @@ impl Model {
     /// use ces::attribution::Model;
     /// assert_eq!(Model::J_SHAPED.name(), "position_based_j");
     /// assert_eq!("markov_2".parse::<Model>().unwrap(), Model::Markov { order: 2 });
+    /// // Every name parses back to its model.
+    /// let m = Model::PositionBased { first: 0.3, last: 0.5 };
+    /// assert_eq!(m.name().parse::<Model>().unwrap(), m);
+    /// let d = Model::TimeDecay { half_life_seconds: 43_200.0, whole_days: true };
+    /// assert_eq!(d.name().parse::<Model>().unwrap(), d);
     /// ```
     pub fn name(&self) -> String {
         match self {
@@ -231,8 +236,8 @@ impl FromStr for Model {
             "markov" => Model::Markov { order: 1 },
             "shapley" => Model::Shapley,
             "shapley_exact" => Model::ShapleyExact,
-            other => match other.strip_prefix("markov_").and_then(|k| k.parse().ok()) {
-                Some(order) => Model::Markov { order },
+            other => match parse_parametrised(other) {
+                Some(m) => m,
                 None => {
                     return Err(CesError::InvalidArgument {
                         row: Row(None),
@@ -246,6 +251,32 @@ impl FromStr for Model {
         m.validate()?;
         Ok(m)
     }
+}
+
+/// `markov_<k>`, `position_based_<f>_<l>`, `time_decay_<H>s[_days]`: the names
+/// [`Model::name`] gives to parameters without a preset.
+fn parse_parametrised(s: &str) -> Option<Model> {
+    if let Some(k) = s.strip_prefix("markov_") {
+        return k.parse().ok().map(|order| Model::Markov { order });
+    }
+    if let Some(rest) = s.strip_prefix("position_based_") {
+        let (f, l) = rest.split_once('_')?;
+        return Some(Model::PositionBased {
+            first: f.parse().ok()?,
+            last: l.parse().ok()?,
+        });
+    }
+    if let Some(rest) = s.strip_prefix("time_decay_") {
+        let (h, whole_days) = match rest.strip_suffix("_days") {
+            Some(h) => (h, true),
+            None => (rest, false),
+        };
+        return Some(Model::TimeDecay {
+            half_life_seconds: h.strip_suffix('s')?.parse().ok()?,
+            whole_days,
+        });
+    }
+    None
 }
 
 /// Position-based weights for `n` touches into `out`.

@@ -96,6 +96,15 @@ impl PathTable {
 
     /// Appends a journey given by channel names.
     pub fn push(&mut self, path: &[&str], conversions: f64, nulls: f64, value: f64) -> Result<()> {
+        if let Some(pos) = path.iter().position(|c| c.trim().is_empty()) {
+            return Err(CesError::InvalidRecord {
+                input: "paths".into(),
+                row: Row(Some(self.len() as u64)),
+                field: "path".into(),
+                value: path.join(" > "),
+                reason: format!("step {pos} has an empty channel name"),
+            });
+        }
         let codes: Vec<u32> = path.iter().map(|c| self.code(c.trim())).collect();
         self.push_codes(&codes, conversions, nulls, value)
     }
@@ -182,17 +191,20 @@ pub struct HeuristicReport {
     pub position_based: Vec<ChannelCredit>,
 }
 
-/// Heuristic models over `paths`, position-based with shares `(first, last)`.
+/// Heuristic models over `paths`, position-based with shares `(first, last)` (validated as
+/// [`super::Model::PositionBased`] is).
 ///
 /// ```
 /// use ces::attribution::{PathTable, heuristics};
 /// let mut p = PathTable::new();
 /// p.push_text("a > b > a", " > ", 2.0, 0.0, 20.0).unwrap();
-/// let h = heuristics(&p, 0.4, 0.4);
+/// let h = heuristics(&p, 0.4, 0.4).unwrap();
+/// assert!(heuristics(&p, 0.8, 0.8).is_err());
 /// assert_eq!(h.first_touch[0].conversions, 2.0);
 /// assert!((h.linear[0].value - 20.0 * 2.0 / 3.0).abs() < 1e-12);
 /// ```
-pub fn heuristics(paths: &PathTable, first: f64, last: f64) -> HeuristicReport {
+pub fn heuristics(paths: &PathTable, first: f64, last: f64) -> Result<HeuristicReport> {
+    super::Model::PositionBased { first, last }.validate()?;
     let n = paths.channels.len();
     let mut out = HeuristicReport {
         channels: paths.channels.clone(),
@@ -220,7 +232,7 @@ pub fn heuristics(paths: &PathTable, first: f64, last: f64) -> HeuristicReport {
             add(&mut out.position_based[c as usize], s);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The exact Markov removal-effect model of one order.
@@ -404,7 +416,12 @@ pub fn markov(paths: &PathTable, order: usize) -> Result<MarkovReport> {
         from_start.iter().map(|&(i, p)| p * b[i]).sum()
     };
     let nch = paths.channels.len();
-    let p = if n == 0 { 0.0 } else { absorb(&|_| false) };
+    // `+ 0.0` turns a −0 from the elimination into +0.
+    let p = if n == 0 {
+        0.0
+    } else {
+        absorb(&|_| false) + 0.0
+    };
     let mut without = vec![p; nch];
     let mut present = vec![false; nch];
     for &c in &paths.steps {
@@ -412,7 +429,7 @@ pub fn markov(paths: &PathTable, order: usize) -> Result<MarkovReport> {
     }
     for c in 0..nch {
         if present[c] && n > 0 {
-            without[c] = absorb(&|s| state_has(keys[s], c as u32));
+            without[c] = absorb(&|s| state_has(keys[s], c as u32)) + 0.0;
         }
     }
     let removal_effect: Vec<f64> = without

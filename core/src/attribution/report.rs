@@ -69,7 +69,9 @@ pub struct RollupRow {
     pub value: f64,
     /// Units credited.
     pub units: f64,
-    /// Credit rows in the group.
+    /// Credit rows in the group (as [`Attribution::credits`] yields them: one per eligible
+    /// touch for weight models, zero weights included; one per transaction for single-touch
+    /// models); transactions for the bucket.
     pub touches: u64,
     /// Σ cost of the group's exposures (duplicates dropped); `None` by day, for the bucket,
     /// and when the exposures carry no cost.
@@ -78,10 +80,10 @@ pub struct RollupRow {
 
 /// Neumaier's compensated sum: roll-ups reconcile to the last bits.
 #[derive(Clone, Copy, Default)]
-struct Sum(f64, f64);
+pub(crate) struct Sum(f64, f64);
 
 impl Sum {
-    fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         let t = self.0 + x;
         if self.0.abs() >= x.abs() {
             self.1 += (self.0 - t) + x;
@@ -91,7 +93,7 @@ impl Sum {
         self.0 = t;
     }
 
-    fn get(self) -> f64 {
+    pub(crate) fn get(self) -> f64 {
         self.0 + self.1
     }
 }
@@ -175,7 +177,10 @@ impl Attribution {
                         e.1.touches += 1;
                     } else {
                         self.weights_of(m, i, &mut w);
-                        for &x in w.iter().filter(|x| **x != 0.0) {
+                        for &x in w
+                            .iter()
+                            .filter(|x| !(model.is_single_touch() && **x == 0.0))
+                        {
                             e.0.conv.add(x);
                             e.0.value.add(x * v);
                             e.0.units.add(x * u);
