@@ -515,6 +515,8 @@ export interface AttributionInterval {
   model: string
   /** Group (`'(unattributed)'` for the bucket). */
   group: string
+  /** Is this the unattributed bucket? */
+  unattributed: boolean
   /** Credited conversions (the point estimate). */
   conversions: number
   /** Lower bound. */

@@ -1672,6 +1672,8 @@ pub struct AttributionInterval {
     pub model: String,
     /// Group (`'(unattributed)'` for the bucket).
     pub group: String,
+    /// Is this the unattributed bucket?
+    pub unattributed: bool,
     /// Credited conversions (the point estimate).
     pub conversions: f64,
     /// Lower bound.
@@ -2158,6 +2160,7 @@ impl Attribution {
             .map(|c| AttributionInterval {
                 model: c.model,
                 group: c.group,
+                unattributed: c.unattributed,
                 conversions: c.conversions,
                 conversions_low: c.conversions_low,
                 conversions_high: c.conversions_high,

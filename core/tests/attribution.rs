@@ -965,3 +965,66 @@ fn summary_counts_do_not_depend_on_the_models_requested() {
     );
     assert!(p.push_text("a >  > b", " > ", 1.0, 0.0, 1.0).is_err());
 }
+
+#[test]
+fn cost_rollup_counts_identical_exposures_once_and_keeps_null_cost_null() {
+    let mut rows = vec![
+        ex(1, 1, 0, "tv", Interaction::View),
+        ex(2, 1, 0, "tv", Interaction::View), // a duplicate of 1, out of reach of the sale
+        ex(4, 9, 0, "tv", Interaction::View),
+        ex(5, 9, 0, "tv", Interaction::View), // a duplicate of 4, on a key with no sale
+        ex(6, 1, 30 * D, "search", Interaction::Click),
+    ];
+    rows[4].campaign = "c2";
+    let mut cols = exposures_columns(&rows);
+    cols.cost = Some(vec![Some(1.0), Some(1.0), Some(5.0), Some(5.0), None]);
+    let config = AttributionConfig {
+        windows: windows_1d(),
+        models: vec![Model::FirstTouch],
+        ..Default::default()
+    };
+    let r = attribute(
+        ExposureTable::new(cols).unwrap(),
+        transactions(&[(1, 1, 30 * D + H, 1.0)]),
+        &config,
+    )
+    .unwrap();
+    let by = r.rollup(Dimension::Channel);
+    let tv = by.iter().find(|x| x.group == "tv").unwrap();
+    assert_eq!((tv.conversions, tv.cost), (0.0, Some(6.0)));
+    let search = by.iter().find(|x| x.group == "search").unwrap();
+    assert_eq!((search.conversions, search.cost), (1.0, None));
+}
+
+#[test]
+fn data_driven_results_do_not_depend_on_row_order() {
+    let mut rng = ces::rng::Rng::new(99);
+    let e: Vec<Ex> = (0..3_000)
+        .map(|i| {
+            ex(
+                i,
+                rng.below(200) as i64,
+                rng.below(86_400) as i64 * S,
+                CHANNELS[rng.below(3)],
+                Interaction::ALL[rng.below(3)],
+            )
+        })
+        .collect();
+    let tx: Vec<_> = (0..600)
+        .map(|i| (i, rng.below(300) as i64, rng.below(86_400) as i64 * S, 10.0))
+        .collect();
+    let models = vec![
+        Model::Markov { order: 1 },
+        Model::Markov { order: 2 },
+        Model::Shapley,
+        Model::ShapleyExact,
+    ];
+    let a = run(e.clone(), &tx, windows_1d(), models.clone(), false);
+    let (mut pe, mut pt) = (e, tx);
+    pe.reverse();
+    pt.reverse();
+    let b = run(pe, &pt, windows_1d(), models, false);
+    assert_eq!(all_credits(&a), all_credits(&b));
+    assert_eq!(a.markov_reports(), b.markov_reports());
+    assert_eq!(a.shapley_report(), b.shapley_report());
+}

@@ -896,8 +896,26 @@ impl Sweep<'_> {
 
 /// Learns the data-driven models from all journeys and fills their per-touch weights.
 fn data_driven(run: &mut Attribution, null_paths: &[Vec<u32>]) -> Result<()> {
-    let channels = run.exposures.c.channel.values.clone();
-    let codes = &run.exposures.c.channel.codes;
+    // Channels in name order, so that nothing depends on the order of the input rows.
+    let values = &run.exposures.c.channel.values;
+    let mut by_name: Vec<u32> = (0..values.len() as u32).collect();
+    by_name.sort_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+    let mut canon = vec![0u32; values.len()];
+    for (rank, &c) in by_name.iter().enumerate() {
+        canon[c as usize] = rank as u32;
+    }
+    let channels: Vec<String> = by_name
+        .iter()
+        .map(|&c| values[c as usize].clone())
+        .collect();
+    let codes: Vec<u32> = run
+        .exposures
+        .c
+        .channel
+        .codes
+        .iter()
+        .map(|&c| canon[c as usize])
+        .collect();
     let tv = &run.transactions.c.value;
     // Journeys: one converting path per attributed transaction, plus the null paths.
     let mut paths = PathTable::with_channels(channels.clone());
@@ -910,7 +928,8 @@ fn data_driven(run: &mut Attribution, null_paths: &[Vec<u32>]) -> Result<()> {
         paths.push_codes(&steps, 1.0, 0.0, tv[run.tx_rows[i] as usize])?;
     }
     for p in null_paths {
-        paths.push_codes(p, 0.0, 1.0, 0.0)?;
+        let steps: Vec<u32> = p.iter().map(|&c| canon[c as usize]).collect();
+        paths.push_codes(&steps, 0.0, 1.0, 0.0)?;
     }
     let n_ch = channels.len();
     let models = run.config.models.clone();
@@ -925,13 +944,13 @@ fn data_driven(run: &mut Attribution, null_paths: &[Vec<u32>]) -> Result<()> {
             Model::Shapley => vec![1.0; n_ch],
             Model::ShapleyExact => {
                 let rep = shapley_exact_values(&paths)?;
-                fill_by_set(run, m, &rep);
+                fill_by_set(run, m, &rep, &codes);
                 run.shapley = Some(rep);
                 continue;
             }
             _ => continue,
         };
-        fill_by_channel_share(run, m, &share);
+        fill_by_channel_share(run, m, &share, &codes);
     }
     Ok(())
 }
@@ -939,8 +958,7 @@ fn data_driven(run: &mut Attribution, null_paths: &[Vec<u32>]) -> Result<()> {
 /// Per-path allocation: each transaction's distinct channels share its credit in proportion
 /// to `share[channel]` (evenly when they all have 0), split evenly among that channel's
 /// touches.
-fn fill_by_channel_share(run: &mut Attribution, m: usize, share: &[f64]) {
-    let codes = &run.exposures.c.channel.codes;
+fn fill_by_channel_share(run: &mut Attribution, m: usize, share: &[f64], codes: &[u32]) {
     let mut w = match std::mem::replace(&mut run.credit[m], Credit::Single(Vec::new())) {
         Credit::Weights(w) => w,
         Credit::Single(_) => return,
@@ -970,8 +988,7 @@ fn fill_by_channel_share(run: &mut Attribution, m: usize, share: &[f64]) {
     run.credit[m] = Credit::Weights(w);
 }
 
-fn fill_by_set(run: &mut Attribution, m: usize, rep: &ShapleyReport) {
-    let codes = &run.exposures.c.channel.codes;
+fn fill_by_set(run: &mut Attribution, m: usize, rep: &ShapleyReport, codes: &[u32]) {
     let mut w = match std::mem::replace(&mut run.credit[m], Credit::Single(Vec::new())) {
         Credit::Weights(w) => w,
         Credit::Single(_) => return,

@@ -4,6 +4,7 @@ use chrono::TimeZone;
 use rustc_hash::FxHashMap;
 
 use super::engine::Attribution;
+use super::input::{Ids, Interaction};
 use crate::error::{CesError, Result, Row};
 use crate::parallel;
 use crate::rng::Rng;
@@ -73,8 +74,9 @@ pub struct RollupRow {
     /// touch for weight models, zero weights included; one per transaction for single-touch
     /// models); transactions for the bucket.
     pub touches: u64,
-    /// Σ cost of the group's exposures (duplicates dropped); `None` by day, for the bucket,
-    /// and when the exposures carry no cost.
+    /// Σ cost of all the group's exposures in the table (identical exposures counted once),
+    /// credited or not; `None` by day, for the bucket, and when none of the group's
+    /// exposures carries a cost. Groups appear when they have credit or cost.
     pub cost: Option<f64>,
 }
 
@@ -233,7 +235,7 @@ impl Attribution {
                 let names = self.group_names(dim);
                 let mut order: Vec<usize> = (0..names.len())
                     .filter(|&g| {
-                        by_code[g].touches > 0 || costs.as_ref().is_some_and(|c| c[g] != 0.0)
+                        by_code[g].touches > 0 || costs.as_ref().is_some_and(|c| c[g].is_some())
                     })
                     .collect();
                 order.sort_by(|&a, &b| names[a].cmp(&names[b]));
@@ -242,7 +244,7 @@ impl Attribution {
                         names[g].clone(),
                         false,
                         &by_code[g],
-                        costs.as_ref().map(|c| c[g]),
+                        costs.as_ref().and_then(|c| c[g]),
                     ));
                 }
                 if bucket.touches > 0 {
@@ -253,25 +255,55 @@ impl Attribution {
         out
     }
 
-    fn group_costs(&self, dim: Dimension) -> Option<Vec<f64>> {
+    /// Σ cost per group over the whole exposure table, identical exposures counted once (the
+    /// one with the smallest id); `None` for a group whose exposures carry no cost.
+    fn group_costs(&self, dim: Dimension) -> Option<Vec<Option<f64>>> {
         let c = &self.exposures.c;
         let cost = c.cost.as_ref()?;
         if dim == Dimension::Day {
             return None;
         }
-        let mut dup = vec![false; c.id.len()];
-        for &r in &self.duplicate_rows {
-            dup[r as usize] = true;
+        #[derive(PartialEq, Eq, Hash)]
+        enum K<'a> {
+            I(i64),
+            T(&'a str),
         }
-        let mut sums = vec![Sum::default(); self.group_names(dim).len()];
-        for (i, v) in cost.iter().enumerate() {
-            if let Some(v) = v
-                && !dup[i]
-            {
-                sums[self.group_of(dim, i as u32) as usize].add(*v);
+        let ids = c.id.ranks();
+        type Identity<'a> = (K<'a>, i64, Option<i64>, u32, Interaction, u32, u32);
+        let mut first: FxHashMap<Identity<'_>, (i64, u32)> = FxHashMap::default();
+        for i in 0..c.id.len() {
+            if cost[i].is_none() {
+                continue;
+            }
+            let key = match &c.key {
+                Ids::Int(v) => K::I(v[i]),
+                Ids::Text(v) => K::T(v[i].as_str()),
+            };
+            let k = (
+                key,
+                c.start[i],
+                c.end[i],
+                c.channel.codes[i],
+                c.interaction[i],
+                c.campaign.codes[i],
+                c.asset.codes[i],
+            );
+            let e = first.entry(k).or_insert((ids[i], i as u32));
+            if (ids[i], i as u32) < *e {
+                *e = (ids[i], i as u32);
             }
         }
-        Some(sums.into_iter().map(Sum::get).collect())
+        let mut rows: Vec<u32> = first.into_values().map(|(_, r)| r).collect();
+        rows.sort_unstable();
+        let mut sums: Vec<Option<Sum>> = vec![None; self.group_names(dim).len()];
+        for r in rows {
+            if let Some(v) = cost[r as usize] {
+                sums[self.group_of(dim, r) as usize]
+                    .get_or_insert_with(Sum::default)
+                    .add(v);
+            }
+        }
+        Some(sums.into_iter().map(|s| s.map(Sum::get)).collect())
     }
 
     /// Seeded percentile-bootstrap intervals on credit per group (channel, campaign or
@@ -394,6 +426,7 @@ impl Attribution {
                     } else {
                         names[g].clone()
                     },
+                    unattributed: g == ng,
                     conversions: point.0[s],
                     conversions_low: q(&mut cs, pl),
                     conversions_high: q(&mut cs, ph),
@@ -414,6 +447,8 @@ pub struct CreditInterval {
     pub model: String,
     /// Group ([`UNATTRIBUTED`] for the bucket).
     pub group: String,
+    /// Is this the unattributed bucket?
+    pub unattributed: bool,
     /// Credited conversions (the point estimate).
     pub conversions: f64,
     /// Lower bound.
