@@ -87,6 +87,29 @@ impl Error {
         }
     }
 
+    /// `field` (an argument or entry named at run time, such as `windows.defaults.click`) is
+    /// the Python object `obj`, which is not `expected` (a `TypeError`, worded as
+    /// [`Error::wrong_type`]'s).
+    pub(crate) fn wrong_type_named(field: &str, expected: &str, obj: &Bound<'_, PyAny>) -> Self {
+        Error::Python(PyTypeError::new_err(format!(
+            "`{field}` must be {expected}, not {}",
+            type_name(obj)
+        )))
+    }
+
+    /// `field` (a column named at run time, such as `exposures.customer_id`) is an Arrow
+    /// column of type `data_type`, which is not `expected` (a `TypeError`, worded as
+    /// [`Error::wrong_column`]'s).
+    pub(crate) fn wrong_column_named(
+        field: &str,
+        expected: &'static str,
+        data_type: &arrow_schema::DataType,
+    ) -> Self {
+        Error::Python(PyTypeError::new_err(format!(
+            "`{field}` must be {expected}, not a column of type {data_type}"
+        )))
+    }
+
     /// `field` is the Python object `obj`, which pyarrow could not convert to `expected`
     /// (`err` says why).
     pub(crate) fn not_convertible(
@@ -282,9 +305,11 @@ fn class_doc(code: &str) -> String {
         "missing_value" => "A null where the operation needs a value.",
         "length_mismatch" => "Two inputs that must be aligned row by row have different lengths.",
         "invalid_record" => {
-            "One record of a CPA input is invalid (a negative amount, money that is not a \
-             number, an unknown currency, a date that does not parse); `input`, `row`, \
-             `field`, `value` and `reason` say which and why."
+            "One record of an input table is invalid (CPA: a negative amount, money that is \
+             not a number, an unknown currency, a date that does not parse; attribution: a \
+             negative or NaN value, units or cost, an unknown interaction, a flight ending \
+             before it starts); `input`, `row`, `field`, `value` and `reason` say which and \
+             why."
         }
         "duplicate_key" => {
             "Two records of a CPA input have the same key but different values, so neither \

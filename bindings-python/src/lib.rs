@@ -1,8 +1,10 @@
 //! `ces._ces`, the native module of the Python package `ces`.
 //!
 //! Thin bindings over [`ces::trgm`] (this file), [`ces::brands`] ([`brands`], with the
-//! Arrow conversions of its tables and columns in [`tables`]) and [`ces::cpa`] ([`cpa`], with
-//! the Arrow conversions of its inputs and outputs in [`cpa_tables`]): arguments are converted
+//! Arrow conversions of its tables and columns in [`tables`]), [`ces::cpa`] ([`cpa`], with
+//! the Arrow conversions of its inputs and outputs in [`cpa_tables`]) and
+//! [`ces::attribution`] ([`attribution`], with its Arrow conversions in
+//! [`attribution_tables`]): arguments are converted
 //! (Python `str`, Arrow tables and columns through the Arrow PyCapsule interface), the core is
 //! called with the interpreter detached for batches and long texts, and errors are mapped in
 //! [`error`], the only place that builds Python exceptions. The Python facade
@@ -10,6 +12,8 @@
 //! brand functions convert them in [`tables`], as methods cannot be wrapped there) and the
 //! fork hook.
 
+mod attribution;
+mod attribution_tables;
 mod brands;
 mod cpa;
 mod cpa_tables;
@@ -348,5 +352,6 @@ fn _ces(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parallel_enabled, m)?)?;
     brands::register(m)?;
     cpa::register(m)?;
+    attribution::register(m)?;
     error::register(m)
 }

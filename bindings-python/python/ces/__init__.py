@@ -44,6 +44,11 @@ internal-affiliate mapping: ``ces.cpa.merge(everflow, redtrack, mapping)`` takes
 files or bytes and returns the merged rows (decimal money, CPA null with no conversions) with
 diagnostics of everything that did not add up.
 
+Attribution (:mod:`ces.attribution`) credits transactions to the exposures that reached them
+(per-channel look-back windows, every rule model in one pass, exact Markov and Shapley):
+``ces.attribution.attribute(exposures, transactions, key="customer_id")`` takes Arrow tables
+and returns credit rows, roll-ups with the unattributed bucket and bootstrap intervals.
+
 Errors raised by the core are subclasses of :class:`CesError` (and of ``ValueError``), one
 per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes (catalog
 errors name the row and column: ``row 2: invalid value for `brands.id` …``). Arguments of
@@ -96,7 +101,7 @@ from ._ces import (
     word_similarity,
 )
 
-from . import cpa
+from . import attribution, cpa
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -135,6 +140,7 @@ __all__ = [
     "TriageItem",
     "TriageQueue",
     "__version__",
+    "attribution",
     "calibrate",
     "cpa",
     "evaluate",

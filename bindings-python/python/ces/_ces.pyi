@@ -57,6 +57,15 @@ __all__ = [
     "CPA_SCALE",
     "MAPPING_COLUMNS",
     "DEFAULT_REPORT_ZONE",
+    "AttributionRun",
+    "attribute",
+    "attribution_markov",
+    "attribution_heuristics",
+    "attribution_shapley",
+    "ATTRIBUTION_RULE_MODELS",
+    "ATTRIBUTION_UNATTRIBUTED",
+    "ATTRIBUTION_MAX_WINDOW_SECONDS",
+    "ATTRIBUTION_MAX_EXACT_SHAPLEY_CHANNELS",
 ]
 
 __version__: Final[str]
@@ -393,3 +402,50 @@ def cpa_read_redtrack(
     source: _Source, *, date: _DateArg = None, zone: str = "America/New_York", strict: bool = False
 ) -> Tuple[pa.Table, _Issues]: ...
 def cpa_read_mapping(source: _Source, *, strict: bool = False) -> Tuple[pa.Table, _Issues]: ...
+
+# ---------------------------------------------------------------------------------------
+# Attribution (wrapped by ``ces.attribution``).
+
+ATTRIBUTION_RULE_MODELS: Final[Tuple[str, ...]]
+ATTRIBUTION_UNATTRIBUTED: Final[str]
+ATTRIBUTION_MAX_WINDOW_SECONDS: Final[int]
+ATTRIBUTION_MAX_EXACT_SHAPLEY_CHANNELS: Final[int]
+
+_Window = Union[datetime.timedelta, int, str]
+_ModelSpec = Union[str, Mapping[str, Any]]
+_WindowsArg = Union[str, None, Mapping[str, Any]]
+_Dimension = Literal["channel", "campaign", "asset", "day"]
+_MarkovTuple = Tuple[str, int, int, float, pa.Table]
+
+@final
+class AttributionRun:
+    @property
+    def models(self) -> list[str]: ...
+    def summary(self) -> dict[str, Any]: ...
+    def credits(self, model: Optional[str] = None) -> pa.Table: ...
+    def links(self, model: str = "last_touch") -> pa.Table: ...
+    def rollup(self, by: _Dimension = "channel") -> pa.Table: ...
+    def bootstrap(
+        self, by: _Dimension = "channel", replicates: int = 200, seed: int = 0, level: float = 0.95
+    ) -> pa.Table: ...
+    def unattributed(self) -> pa.Table: ...
+    def duplicates(self) -> pa.Table: ...
+    def markov(self) -> list[_MarkovTuple]: ...
+
+def attribute(
+    exposures: _Table,
+    transactions: _Table,
+    *,
+    key: str = "key",
+    models: Optional[Iterable[_ModelSpec]] = None,
+    windows: _WindowsArg = "standard",
+    mode: Literal["exact", "calendar", "calendar_days"] = "exact",
+    zone: str = "UTC",
+    click_beats_view: bool = False,
+    range: Optional[Sequence[Optional[datetime.datetime]]] = None,
+    assume_zone: Optional[str] = None,
+    progress: Optional[Callable[[int, int], object]] = None,
+) -> AttributionRun: ...
+def attribution_markov(paths: _Table, order: int = 1, *, sep: str = " > ") -> _MarkovTuple: ...
+def attribution_heuristics(paths: _Table, first: float = 0.4, last: float = 0.4, *, sep: str = " > ") -> pa.Table: ...
+def attribution_shapley(paths: _Table, exact: bool = False, *, sep: str = " > ") -> pa.Table: ...
