@@ -9,6 +9,12 @@
 use ces::brands::{CatalogSpec, Decision, NormalizerSpec, Resolver, TriageStatus};
 use ces::cpa::{DateRange, EverflowTable, Mapping, MergeConfig, PerformanceTable, SpendTable};
 
+use ces::attribution::{AttributionConfig, ExposureTable, TransactionTable};
+
+use crate::attribution::{
+    AttributionRecord, AttributionRun, ExposureRecord, Loaded, MatchKey, StoredTransaction,
+    TransactionRecord,
+};
 use crate::cpa::{CpaRun, RunEvent, RunRecord};
 use crate::error::{Backend, Error, Result, redact_url};
 use crate::model::{Brand, NewAlias, NewBrand};
@@ -764,6 +770,269 @@ impl Database {
         dispatch!(self, p => backend::cpa::run_events(p, run_id).await)
     }
 
+    /// Inserts or updates exposures in `ces.exposures` (SQLite: `ces_exposures`), keyed by
+    /// `exposure_id`, in one transaction, and returns how many rows were inserted or changed:
+    /// writing the same records twice changes nothing (`loaded_at` moves only when a field
+    /// changes). Bulk: PostgreSQL sends one array per column, 10 000 rows a statement;
+    /// SQLite 1 000-row multi-row `values`.
+    ///
+    /// Every record is checked first ([`ExposureRecord::validate`]) and a bad one is
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) naming its position and field,
+    /// before anything is written; an id repeated with other values is
+    /// [`Error::DuplicateKey`](crate::Error::DuplicateKey) (an identical repeat is written
+    /// once); on PostgreSQL text containing NUL is refused.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::attribution::Interaction;
+    /// use ces_sql::{Database, ExposureRecord};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let ad = ExposureRecord {
+    ///     customer_id: Some("c-1".into()),
+    ///     ..ExposureRecord::new("ex-1", "spring", "social_media", Interaction::Click, 1_750_000_000_123_456)
+    /// };
+    /// assert_eq!(db.upsert_exposures(&[ad.clone()]).await?, 1);
+    /// assert_eq!(db.upsert_exposures(&[ad.clone()]).await?, 0); // unchanged
+    /// assert_eq!(db.list_exposures(None).await?, [ad]);
+    /// let bad = ExposureRecord::new("ex-2", "spring", "tv", Interaction::View, 0); // no key
+    /// let err = db.upsert_exposures(&[bad]).await.unwrap_err();
+    /// assert_eq!((err.code(), err.row()), ("invalid_value", Some(0)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_exposures(&self, records: &[ExposureRecord]) -> Result<u64> {
+        dispatch!(self, p => backend::attribution::upsert_exposures(p, records).await)
+    }
+
+    /// Inserts or updates transactions in `scout.transactions` (SQLite:
+    /// `scout_transactions`), keyed by `transaction_id`, in one transaction, and returns how
+    /// many rows were inserted or changed. Idempotent, validated and bulk like
+    /// [`Database::upsert_exposures`]. The join fields are never written here (only
+    /// [`Database::run_attribution`] writes them); a transaction whose time, keys or amount
+    /// change keeps its old join fields until the next run over its range.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::cpa::Decimal;
+    /// use ces_sql::{Database, TransactionRecord};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let sale = TransactionRecord {
+    ///     customer_id: Some("c-1".into()),
+    ///     ..TransactionRecord::new("tx-1", 1_750_000_360_000_000, Decimal::new(129_900, 2))
+    /// };
+    /// assert_eq!(db.upsert_transactions(&[sale.clone()]).await?, 1);
+    /// let stored = db.list_transactions(None).await?;
+    /// assert_eq!(stored[0].record, sale);
+    /// assert!(!stored[0].link.campaign_influenced);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_transactions(&self, records: &[TransactionRecord]) -> Result<u64> {
+        dispatch!(self, p => backend::attribution::upsert_transactions(p, records).await)
+    }
+
+    /// The exposures with `from ≤ start_time < to` (all when `None`) as the core's table for
+    /// `key`: the key column is the exposures' match key, and exposures without a value for
+    /// it are left out and counted in [`Loaded::skipped`]. Rows are in ascending
+    /// `exposure_id` order (bytewise), so the table does not depend on the backend or the
+    /// database's collation; a NULL `asset_id` is the asset label `""`; `cost` is present
+    /// when any row has one. One snapshot.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::attribution::Interaction;
+    /// use ces_sql::{Database, ExposureRecord, MatchKey};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// db.upsert_exposures(&[
+    ///     ExposureRecord { store_id: Some("s-1".into()), ..ExposureRecord::new("ex-1", "spring", "ooh", Interaction::View, 0) },
+    ///     ExposureRecord { customer_id: Some("c-1".into()), ..ExposureRecord::new("ex-2", "spring", "search", Interaction::Click, 0) },
+    /// ])
+    /// .await?;
+    /// let by_store = db.load_exposures(MatchKey::Store, None).await?;
+    /// assert_eq!((by_store.table.len(), by_store.skipped), (1, 1));
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_exposures(
+        &self,
+        key: MatchKey,
+        range: Option<(i64, i64)>,
+    ) -> Result<Loaded<ExposureTable>> {
+        dispatch!(self, p => backend::attribution::load_exposures(p, key, range).await)
+    }
+
+    /// The transactions with `from ≤ transaction_time < to` (all when `None`) as the core's
+    /// table for `key` (value: `total_amount`, units: `units`); transactions without a value
+    /// for the key are left out and counted. Rows in ascending `transaction_id` order
+    /// (bytewise). One snapshot.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces_sql::{Database, MatchKey};
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let loaded = db.load_transactions(MatchKey::Customer, Some((0, 86_400_000_000))).await?;
+    /// assert!(loaded.table.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_transactions(
+        &self,
+        key: MatchKey,
+        range: Option<(i64, i64)>,
+    ) -> Result<Loaded<TransactionTable>> {
+        dispatch!(self, p => backend::attribution::load_transactions(p, key, range).await)
+    }
+
+    /// Every stored column of the exposures with `from ≤ start_time < to` (all when
+    /// `None`), ordered by start time and id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.list_exposures(None).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_exposures(&self, range: Option<(i64, i64)>) -> Result<Vec<ExposureRecord>> {
+        dispatch!(self, p => backend::attribution::list_exposures(p, range).await)
+    }
+
+    /// Every stored column of the transactions with `from ≤ transaction_time < to` (all when
+    /// `None`), join fields included, ordered by time and id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.list_transactions(None).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_transactions(
+        &self,
+        range: Option<(i64, i64)>,
+    ) -> Result<Vec<StoredTransaction>> {
+        dispatch!(self, p => backend::attribution::list_transactions(p, range).await)
+    }
+
+    /// Attributes the transactions of `range` (`from ≤ transaction_time < to`, µs since the
+    /// epoch) to the stored exposures by `key`, and stores the result, recorded as an
+    /// `ops.runs` row of pipeline [`ATTRIBUTION_PIPELINE`](crate::ATTRIBUTION_PIPELINE)
+    /// started by `actor`.
+    ///
+    /// 1. Loads, in one snapshot, the exposures with `start_time < to` (every earlier one can
+    ///    still be eligible) and the transactions of the range, each with a value of `key`
+    ///    (see [`Database::load_exposures`]); the range's transactions without one are noted.
+    /// 2. Turns the stored `attribution_window_days` into the core's window rules (below),
+    ///    keeping the window *mode* of `config.windows` (exact, or calendar days in a zone),
+    ///    and runs [`ces::attribution::attribute`] with `config`'s models, `click_beats_view`
+    ///    and zone, its range set to `range`.
+    /// 3. In **one transaction**: inserts the run (`running`); writes the join fields of
+    ///    every transaction of the range (which locks them: a transaction deleted since the
+    ///    snapshot fails the run with [`Error::NotFound`](crate::Error::NotFound)); deletes the
+    ///    `scout.attributions` rows of those transactions for the run's models and inserts
+    ///    the new credit (every model's [`credits`](ces::attribution::Attribution::credits):
+    ///    weight, `weight × total_amount`, `weight × units`, the exposure's campaign, asset
+    ///    and channel, the model's family and name, `confidence` = weight; PostgreSQL:
+    ///    `COPY`, in transaction and exposure id order); inserts the events
+    ///    (`missing_match_key` when keys are missing, `duplicate_exposures` when the core
+    ///    dropped duplicates, and a `summary`) and marks the run `completed` with its output.
+    ///
+    /// **Join fields.** `link_model` (one of the run's models, by name) picks each
+    /// transaction's exposure: the one it credits most, ties going to the most recent (the
+    /// core's recency order). An attributed transaction gets that exposure's `campaign_id`,
+    /// `asset_id` and `exposure_id`, `campaign_influenced` = true and
+    /// `attribution_confidence` = its weight; every other transaction of the range (no
+    /// eligible exposure, or no value of the key) gets them cleared (NULL, false, NULL).
+    /// Both get `attribution_model` = `link_model` and `attribution_run_id` = the run.
+    /// Transactions outside the range are not touched.
+    ///
+    /// **Windows.** The core's windows are per (channel, interaction), overridden per
+    /// (campaign, interaction); the stored ones are per exposure. The run expresses them
+    /// exactly: one window for all exposures of an interaction becomes its default; otherwise
+    /// each campaign whose exposures share a window gets a campaign rule (unless its
+    /// channels' rules or the default already give it), and the channels of campaigns whose
+    /// windows differ by channel get group rules. Two exposures of one (channel,
+    /// interaction, campaign) with different windows, or campaigns that mix windows over the
+    /// same channel differently, are [`Error::WindowConflict`](crate::Error::WindowConflict)
+    /// naming both exposures (the run fails). `config.windows` must have no rules
+    /// ([`Error::InvalidValue`](crate::Error::InvalidValue) on `windows`); its defaults are
+    /// not used. The rules are in the run's input (`windows`) and in
+    /// [`AttributionRun::windows`].
+    ///
+    /// **Re-running.** Running the same range again over the same data writes the same rows:
+    /// `scout.attributions` and the join fields differ only in the run id, because every
+    /// run is its own `ops.runs` row (a new UUID, as for [`Database::run_cpa`]) and the rows
+    /// name the run that wrote them last. A (transaction, model, exposure) never has two
+    /// rows. Concurrent runs serialise their writes (PostgreSQL: an advisory lock; SQLite:
+    /// the write lock); each writes the result of the snapshot it read.
+    ///
+    /// **Failure.** On any failure after the arguments are checked (a window conflict, the
+    /// core refusing the data ([`Error::Attribution`](crate::Error::Attribution)), a write
+    /// refused by the database), nothing of the run is kept: `scout.attributions` and
+    /// `scout.transactions` are untouched. A separate `failed` run is recorded with the
+    /// error and one `error` event carrying its code, and the error is returned. A blank
+    /// `actor`, a range that ends before it starts, window rules, a repeated model, or a
+    /// `link_model` not among the models are [`Error::InvalidValue`](crate::Error::InvalidValue),
+    /// and a model with invalid parameters is [`Error::Attribution`](crate::Error::Attribution),
+    /// before anything is read or written (no run is recorded).
+    ///
+    /// The attribution is CPU work done on the calling task.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// use ces::attribution::{AttributionConfig, Interaction, Model};
+    /// use ces::cpa::Decimal;
+    /// use ces_sql::{Database, ExposureRecord, MatchKey, RunStatus, TransactionRecord};
+    /// const H: i64 = 3_600_000_000; // an hour in µs
+    /// let db = Database::connect_and_migrate("sqlite::memory:").await?;
+    /// let ex = |id: &str, channel, interaction, at| ExposureRecord {
+    ///     customer_id: Some("c-1".into()),
+    ///     ..ExposureRecord::new(id, "spring", channel, interaction, at)
+    /// };
+    /// db.upsert_exposures(&[
+    ///     ex("ex-1", "social_media", Interaction::View, 0),
+    ///     ex("ex-2", "search", Interaction::Click, 5 * H),
+    /// ])
+    /// .await?;
+    /// db.upsert_transactions(&[TransactionRecord {
+    ///     customer_id: Some("c-1".into()),
+    ///     ..TransactionRecord::new("tx-1", 6 * H, Decimal::new(10_000, 2))
+    /// }])
+    /// .await?;
+    ///
+    /// let config = AttributionConfig { models: vec![Model::LastTouch, Model::Linear], ..Default::default() };
+    /// let run = db.run_attribution((0, 24 * H), MatchKey::Customer, &config, "linear", "docs").await?;
+    /// assert_eq!((run.summary.attributed, run.rows_written), (1, 3));
+    /// assert_eq!(db.run(&run.run_id).await?.status, RunStatus::Completed);
+    ///
+    /// let rows = db.load_attributions(&run.run_id).await?;
+    /// let linear: Vec<_> = rows.iter().filter(|r| r.model_name == "linear").collect();
+    /// assert_eq!((linear[0].weight, linear[0].attributed_revenue), (0.5, 50.0));
+    /// // Linear ties: the join fields name the most recent exposure.
+    /// let tx = &db.list_transactions(None).await?[0];
+    /// assert_eq!((tx.link.exposure_id.as_deref(), tx.link.attribution_confidence), (Some("ex-2"), Some(0.5)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_attribution(
+        &self,
+        range: (i64, i64),
+        key: MatchKey,
+        config: &AttributionConfig,
+        link_model: &str,
+        actor: &str,
+    ) -> Result<AttributionRun> {
+        dispatch!(self, p => backend::attribution::run_attribution(p, range, key, config, link_model, actor).await)
+    }
+
+    /// The `scout.attributions` rows written by a run, ordered by model name, transaction id
+    /// and exposure id ([`Error::InvalidValue`](crate::Error::InvalidValue) when `run_id` is
+    /// not a UUID). Rows a later run replaced are gone: a run's rows are those it wrote and no
+    /// later run rewrote.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+    /// let db = ces_sql::Database::connect_and_migrate("sqlite::memory:").await?;
+    /// assert!(db.load_attributions("6f1c2a57-0c55-4e4b-9d3e-2b7c7f0e9a10").await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_attributions(&self, run_id: &str) -> Result<Vec<AttributionRecord>> {
+        dispatch!(self, p => backend::attribution::load_attributions(p, run_id).await)
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         dispatch!(self, p => p.close().await)
@@ -812,6 +1081,15 @@ fn futures_are_send(
     send(db.run(""));
     send(db.runs(None));
     send(db.run_events(""));
+    send(db.upsert_exposures(&[]));
+    send(db.upsert_transactions(&[]));
+    send(db.load_exposures(MatchKey::Store, None));
+    send(db.load_transactions(MatchKey::Store, None));
+    send(db.list_exposures(None));
+    send(db.list_transactions(None));
+    let attribution = AttributionConfig::default();
+    send(db.run_attribution((0, 0), MatchKey::Store, &attribution, "", ""));
+    send(db.load_attributions(""));
     send(db.close());
     send(crate::pg_trgm_scores(
         pool,

@@ -227,6 +227,38 @@ pub enum Error {
         #[source]
         source: Box<ces::CesError>,
     },
+    /// Stored exposures whose `attribution_window_days` the core's windows cannot express:
+    /// two exposures of one (channel, interaction, campaign) with different windows, or
+    /// campaigns whose windows differ by channel in ways no (channel, interaction) rule
+    /// satisfies. The run was recorded as `failed` and nothing else was written.
+    #[error(
+        "{table}: exposures {first:?} ({first_days} days) and {second:?} ({second_days} days) {reason}"
+    )]
+    WindowConflict {
+        /// The exposures table as this backend names it.
+        table: &'static str,
+        /// One exposure (its id).
+        first: String,
+        /// Its window.
+        first_days: i32,
+        /// The exposure whose window contradicts it.
+        second: String,
+        /// Its window.
+        second_days: i32,
+        /// Why they cannot both have their own window.
+        reason: String,
+    },
+    /// The `ces` core refused an attribution run (for example an invalid model parameter).
+    /// The run was recorded as `failed` and nothing else was written.
+    #[error("the attribution failed{at}: {source}", at = stored.as_ref().map(|s| format!(" on {s}")).unwrap_or_default())]
+    Attribution {
+        /// The stored row the core complained about (`ces.exposures exposure_id = "e-1"`),
+        /// when the error names one.
+        stored: Option<String>,
+        /// The core's error (its [`code`](ces::CesError::code) says what kind).
+        #[source]
+        source: Box<ces::CesError>,
+    },
     /// Any other database error, with the operation that hit it.
     #[error("{operation} failed: {source}")]
     Database {
@@ -261,6 +293,8 @@ impl Error {
             Error::StaleCatalog { .. } => "stale_catalog",
             Error::DuplicateKey { .. } => "duplicate_key",
             Error::Merge { .. } => "merge_failed",
+            Error::WindowConflict { .. } => "window_conflict",
+            Error::Attribution { .. } => "attribution_failed",
             Error::Database { .. } => "database_error",
         }
     }
@@ -279,6 +313,8 @@ impl Error {
         "stale_catalog",
         "duplicate_key",
         "merge_failed",
+        "window_conflict",
+        "attribution_failed",
         "database_error",
     ];
 
@@ -309,6 +345,8 @@ impl Error {
             | Error::NotFound { field, .. } => Some(field),
             Error::UnknownBrand { .. } => Some("brand_id"),
             Error::StaleCatalog { .. } => Some("resolved_brand_id"),
+            Error::WindowConflict { .. } => Some("attribution_window_days"),
+            Error::Attribution { source, .. } => crate::attribution::core_field(source),
             Error::ConstraintViolation { field, .. } => *field,
             // The core's field, when it is one of the CPA columns (fields are `'static` here).
             Error::Merge { source, .. } => source

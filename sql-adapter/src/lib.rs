@@ -13,7 +13,10 @@
 //! and two diagnostics views. It also holds the **CPA merge** (see [CPA tables](#cpa-tables)):
 //! Everflow daily stats, Redtrack spend and the internal-affiliate mapping stored and loaded as
 //! the `ces::cpa` tables, merged into `daily_performance` by recorded runs (`ops.runs`,
-//! `ops.run_events`), with dates as dates and money exact.
+//! `ops.run_events`), with dates as dates and money exact. And **exposure-window attribution**
+//! (see [Attribution tables](#attribution-tables)): exposures and retail transactions stored
+//! and loaded as the `ces::attribution` tables, attributed by recorded runs into
+//! `scout.attributions`, with the transactions' join fields filled.
 //!
 //! ## Quick start
 //!
@@ -121,6 +124,9 @@
 //! * [`Database::upsert_everflow`], [`Database::upsert_spend`],
 //!   [`Database::replace_mapping`], the loaders, [`Database::run_cpa`],
 //!   [`Database::load_performance`] and the run records: see [CPA tables](#cpa-tables).
+//! * [`Database::upsert_exposures`], [`Database::upsert_transactions`], the loaders,
+//!   [`Database::run_attribution`] and [`Database::load_attributions`]: see
+//!   [Attribution tables](#attribution-tables).
 //!
 //! Each call is one transaction. Inputs are validated before anything is written, and a
 //! database error midway rolls the whole batch back: a batch is written entirely or not at
@@ -135,7 +141,9 @@
 //! brand deleted since the catalog was loaded, with the first SKU concerned); the CPA tables
 //! add `duplicate_key` (two records of a batch with one key and different values) and
 //! `merge_failed` (the core refused a run's inputs; [`Error::Merge`] carries its error and
-//! the stored row concerned):
+//! the stored row concerned); attribution adds `window_conflict` (stored windows the core's
+//! rules cannot express, naming two exposures) and `attribution_failed` (the core refused a
+//! run, [`Error::Attribution`]):
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
@@ -324,6 +332,79 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Attribution tables
+//!
+//! Migration 0004 creates the tables of exposure-window attribution (the `ces::attribution`
+//! module of the core; see its docs and `docs/attribution.md` for the semantics):
+//!
+//! | PostgreSQL | SQLite | key | columns |
+//! | --- | --- | --- | --- |
+//! | `ces.exposures` | `ces_exposures` | `exposure_id` | `campaign_id`, `asset_id`, `channel`, `interaction` ∈ view/engaged_view/click, `placement`, `platform`, `start_time`, `end_time` (NULL: a point exposure or a flight still running; ≥ `start_time`), the match keys `customer_id`, `household_id`, `store_id`, `geography_id` (at least one; aggregate flights carry a store or a region), `impressions`, `reach`, `frequency`, `attribution_window_days` (0–3650, default 7), `cost` `numeric` ≥ 0, `loaded_at` |
+//! | `scout.transactions` | `scout_transactions` | `transaction_id` | the match keys, `transaction_time`, `total_amount` and `units` (`numeric` ≥ 0), `currency` `char(3)`, `items` jsonb array; the join fields `campaign_id`, `asset_id`, `exposure_id`, `campaign_influenced`, `attribution_confidence` (0–1), `attribution_model`, `attribution_run_id`; `loaded_at` |
+//! | `scout.attributions` | `scout_attributions` | `(run_id, model_name, transaction_id, exposure_id)`; `(transaction_id, model_name, exposure_id)` unique | `campaign_id`, `asset_id`, `channel` (the exposure's), `model` (family: first_touch, last_touch, linear, time_decay, position_based, data_driven, custom), `model_name` (the core's exact name), `weight` double in \[0, 1\], `attributed_revenue`, `attributed_units` (`numeric`), `confidence` |
+//!
+//! Indexes serve a run's reads: `(start_time, exposure_id)` and `(transaction_time,
+//! transaction_id)`, and each match key with its time (partial, where the key is set).
+//!
+//! **Types.** PostgreSQL times are `timestamptz`; SQLite stores INTEGER microseconds since
+//! 1970-01-01T00:00:00Z (exact, and compared as numbers). The API speaks the core's unit,
+//! microseconds since the epoch (UTC), and every instant round-trips to the microsecond on both
+//! backends, between 0001-01-01 and 9999-12-31 ([`STORABLE_TIMES`]). Input money and units are
+//! exact decimals (`numeric`; SQLite TEXT) and travel as [`ces::cpa::Decimal`]; the credit is
+//! the core's `f64`, stored as the shortest decimal that reads back as the same number
+//! (PostgreSQL `numeric`, SQLite REAL). Ids, keys and labels are `text collate "C"` on
+//! PostgreSQL: they sort bytewise, as the core orders recency ties, as SQLite does. Run ids
+//! name `ops.runs` rows without a foreign key; the credit follows its transaction (deleted,
+//! truncated or renamed with it) through a foreign key on SQLite and triggers on PostgreSQL.
+//!
+//! **Writing and loading.** [`Database::upsert_exposures`] and
+//! [`Database::upsert_transactions`] validate every record first (a bad one is named by its
+//! position and field) and upsert in bulk (PostgreSQL: one array per column, 10 000 rows a
+//! statement; SQLite: 1 000-row `values`); repeating a batch changes nothing.
+//! [`Database::load_exposures`] and [`Database::load_transactions`] build the core's tables
+//! for a [`MatchKey`], leaving out (and counting) rows without that key;
+//! [`Database::list_exposures`] and [`Database::list_transactions`] give every stored column
+//! back.
+//!
+//! **Runs.** [`Database::run_attribution`] attributes the transactions of a range (`from ≤
+//! time < to`) to every exposure before `to`, under the configuration's models, and writes in
+//! one transaction the run, the credit (PostgreSQL: `COPY`), the join fields of every
+//! transaction of the range (from a *link model*: its most credited exposure) and the run's
+//! events. The stored `attribution_window_days` become the core's window rules exactly, or the
+//! run fails naming the two exposures whose windows cannot both hold. Re-running a range
+//! rewrites the same rows under the new run id; a failure rolls everything back and records a
+//! `failed` run.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ces_sql::Result<()> {
+//! use ces::attribution::{AttributionConfig, Interaction, Model};
+//! use ces::cpa::Decimal;
+//! use ces_sql::{Database, ExposureRecord, MatchKey, TransactionRecord};
+//! const DAY: i64 = 86_400_000_000; // µs
+//! let db = Database::connect_and_migrate("sqlite::memory:").await?;
+//! // A billboard flight at store 7 for a week, and a sale there two days after it ended.
+//! db.upsert_exposures(&[ExposureRecord {
+//!     store_id: Some("store-7".into()),
+//!     end_time: Some(7 * DAY),
+//!     attribution_window_days: 3,
+//!     ..ExposureRecord::new("ooh-1", "launch", "ooh", Interaction::View, 0)
+//! }])
+//! .await?;
+//! db.upsert_transactions(&[TransactionRecord {
+//!     store_id: Some("store-7".into()),
+//!     ..TransactionRecord::new("tx-1", 9 * DAY, Decimal::new(2_500, 2))
+//! }])
+//! .await?;
+//! let config = AttributionConfig { models: vec![Model::LastTouch], ..Default::default() };
+//! let run = db.run_attribution((0, 30 * DAY), MatchKey::Store, &config, "last_touch", "nightly").await?;
+//! assert_eq!(run.linked, 1);
+//! let credit = db.load_attributions(&run.run_id).await?;
+//! assert_eq!((credit[0].exposure_id.as_str(), credit[0].attributed_revenue), ("ooh-1", 25.0));
+//! let tx = &db.list_transactions(None).await?[0];
+//! assert_eq!((tx.link.campaign_id.as_deref(), tx.link.campaign_influenced), (Some("launch"), true));
+//! # Ok(()) }
+//! ```
+//!
 //! ## pg_trgm parity
 //!
 //! [`pg_trgm_scores`] sends any number of pairs in one query and returns the server's
@@ -348,6 +429,7 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+mod attribution;
 mod cpa;
 mod db;
 mod error;
@@ -364,6 +446,10 @@ mod resolution;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use attribution::{
+    ATTRIBUTION_PIPELINE, AttributionRecord, AttributionRun, ExposureRecord, Loaded, MatchKey,
+    STORABLE_TIMES, StoredTransaction, TransactionLink, TransactionRecord,
+};
 pub use cpa::{CPA_PIPELINE, CpaRun, EventLevel, RunEvent, RunRecord, RunStatus};
 pub use db::Database;
 pub use error::{Backend, Error, Result, Row};

@@ -29,6 +29,11 @@ const POSTGRES: &[Embedded] = &[
         description: "cpa",
         sql: include_str!("../migrations/postgres/0003_cpa.sql"),
     },
+    Embedded {
+        version: 4,
+        description: "attribution",
+        sql: include_str!("../migrations/postgres/0004_attribution.sql"),
+    },
 ];
 
 /// `migrations/sqlite/NNNN_*.sql`, in order.
@@ -47,6 +52,11 @@ const SQLITE: &[Embedded] = &[
         version: 3,
         description: "cpa",
         sql: include_str!("../migrations/sqlite/0003_cpa.sql"),
+    },
+    Embedded {
+        version: 4,
+        description: "attribution",
+        sql: include_str!("../migrations/sqlite/0004_attribution.sql"),
     },
 ];
 

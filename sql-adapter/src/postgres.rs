@@ -5,10 +5,12 @@
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::types::chrono::{DateTime, Utc};
 use sqlx::{Connection as _, PgConnection, PgPool};
 
 use ces::cpa::{Decimal, PerformanceTable};
 
+use crate::attribution::{CreditWrite, ExposureWrite, LinkWrite, MatchKey, TransactionWrite};
 use crate::cpa::{EventWrite, EverflowWrite, MappingWrite, SpendWrite, money_text};
 use crate::error::{Backend, redact_url};
 use crate::resolution::{LogRow, StagingUpdate, StoredTriage, TriageUpsert};
@@ -744,6 +746,410 @@ async fn insert_events(
 }
 
 crate::cpa::cpa!(sqlx::Postgres);
+
+// ---------------------------------------------------------------------------------------
+// Attribution (see `crate::attribution`). Times bind as `timestamptz` (chrono, exact to the
+// microsecond); money and units travel as decimal text cast to `numeric`, and are read back
+// as `numeric::text`.
+
+const EXPOSURES: &str = "ces.exposures";
+const TRANSACTIONS: &str = "scout.transactions";
+const ATTRIBUTIONS: &str = "scout.attributions";
+/// Rows per load query (keyset pages through the time index).
+const PAGE: usize = 100_000;
+/// Rows per upsert or join-field update (each column travels as one array).
+const WRITE_CHUNK: usize = 10_000;
+/// Transactions per delete of old credit.
+const DELETE_CHUNK: usize = 10_000;
+/// Credit rows per insert.
+const ATTRIBUTION_CHUNK: usize = 20_000;
+
+type DbTime = DateTime<Utc>;
+
+/// An instant the adapter binds (always storable: inputs are checked, ranges clamped).
+fn db_time(us: i64) -> DbTime {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn micros(t: DbTime) -> i64 {
+    t.timestamp_micros()
+}
+
+/// One page of the exposures with a value of `key` and `start_time < $1`, after the cursor
+/// `($2, $3)` in (start_time, exposure_id) order.
+fn exposure_page_sql(key: MatchKey) -> String {
+    format!(
+        "select exposure_id, {k}, start_time, end_time, channel, interaction, campaign_id, \
+                asset_id, cost::text, attribution_window_days
+         from ces.exposures
+         where {k} is not null and start_time < $1 and (start_time, exposure_id) > ($2, $3)
+         order by start_time, exposure_id
+         limit {PAGE}",
+        k = key.column()
+    )
+}
+
+fn exposure_keyless_sql(key: MatchKey) -> String {
+    format!(
+        "select count(*) from ces.exposures
+         where {k} is null and start_time >= $1 and start_time < $2",
+        k = key.column()
+    )
+}
+
+fn transaction_page_sql(key: MatchKey) -> String {
+    format!(
+        "select transaction_id, {k}, transaction_time, total_amount::text, units::text
+         from scout.transactions
+         where {k} is not null and transaction_time < $1
+           and (transaction_time, transaction_id) > ($2, $3)
+         order by transaction_time, transaction_id
+         limit {PAGE}",
+        k = key.column()
+    )
+}
+
+fn transaction_keyless_sql(key: MatchKey) -> String {
+    format!(
+        "select transaction_id from scout.transactions
+         where {k} is null and transaction_time >= $1 and transaction_time < $2
+         order by transaction_id collate \"C\"",
+        k = key.column()
+    )
+}
+
+const LIST_EXPOSURES: &str = "\
+select exposure_id, campaign_id, asset_id, channel, interaction, placement, platform,
+       start_time, end_time, customer_id, household_id, store_id, geography_id, impressions,
+       reach, frequency, attribution_window_days, cost::text
+from ces.exposures
+where start_time >= $1 and start_time < $2
+order by start_time, exposure_id collate \"C\"";
+
+const LIST_TRANSACTIONS: &str = "\
+select transaction_id, store_id, customer_id, household_id, geography_id, transaction_time,
+       total_amount::text, currency::text, units::text, items::text, campaign_id, asset_id,
+       exposure_id, campaign_influenced, attribution_confidence, attribution_model,
+       attribution_run_id::text
+from scout.transactions
+where transaction_time >= $1 and transaction_time < $2
+order by transaction_time, transaction_id collate \"C\"";
+
+const LOAD_ATTRIBUTIONS: &str = "\
+select run_id::text, transaction_id, exposure_id, campaign_id, asset_id, channel, model,
+       model_name, weight, attributed_revenue::text, attributed_units::text, confidence
+from scout.attributions
+where run_id = $1::uuid
+order by model_name collate \"C\", transaction_id collate \"C\", exposure_id collate \"C\"";
+
+/// A stored `numeric` amount (read as text) as the core's `f64`.
+fn read_amount(
+    r: &sqlx::postgres::PgRow,
+    index: usize,
+    table: &'static str,
+    key: &dyn Fn() -> String,
+    field: &'static str,
+) -> Result<f64> {
+    use sqlx::Row as _;
+    let text: String = r.try_get(index).map_err(db_error("load_attributions"))?;
+    crate::attribution::stored_f64(table, key, field, &text)
+}
+
+/// Attribution runs serialise on this transaction-level advisory lock (the key is
+/// `hashtext('ces.attribution')`), so two runs never interleave their deletes and inserts.
+async fn lock_attribution(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext('ces.attribution'))")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+const UPSERT_EXPOSURES: &str = "\
+insert into ces.exposures as e
+    (exposure_id, campaign_id, asset_id, channel, interaction, placement, platform, start_time,
+     end_time, customer_id, household_id, store_id, geography_id, impressions, reach,
+     frequency, attribution_window_days, cost)
+select v.exposure_id, v.campaign_id, v.asset_id, v.channel, v.interaction, v.placement,
+       v.platform, v.start_time, v.end_time, v.customer_id, v.household_id, v.store_id,
+       v.geography_id, v.impressions, v.reach, v.frequency, v.attribution_window_days,
+       v.cost::numeric
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[],
+            $12::text[], $13::text[], $14::int8[], $15::int8[], $16::float8[], $17::int4[],
+            $18::text[])
+     as v(exposure_id, campaign_id, asset_id, channel, interaction, placement, platform,
+          start_time, end_time, customer_id, household_id, store_id, geography_id,
+          impressions, reach, frequency, attribution_window_days, cost)
+on conflict (exposure_id) do update set
+    campaign_id = excluded.campaign_id,
+    asset_id = excluded.asset_id,
+    channel = excluded.channel,
+    interaction = excluded.interaction,
+    placement = excluded.placement,
+    platform = excluded.platform,
+    start_time = excluded.start_time,
+    end_time = excluded.end_time,
+    customer_id = excluded.customer_id,
+    household_id = excluded.household_id,
+    store_id = excluded.store_id,
+    geography_id = excluded.geography_id,
+    impressions = excluded.impressions,
+    reach = excluded.reach,
+    frequency = excluded.frequency,
+    attribution_window_days = excluded.attribution_window_days,
+    cost = excluded.cost,
+    loaded_at = now()
+where (e.campaign_id, e.asset_id, e.channel, e.interaction, e.placement, e.platform,
+       e.start_time, e.end_time, e.customer_id, e.household_id, e.store_id, e.geography_id,
+       e.impressions, e.reach, e.frequency, e.attribution_window_days, e.cost::text)
+      is distinct from
+      (excluded.campaign_id, excluded.asset_id, excluded.channel, excluded.interaction,
+       excluded.placement, excluded.platform, excluded.start_time, excluded.end_time,
+       excluded.customer_id, excluded.household_id, excluded.store_id, excluded.geography_id,
+       excluded.impressions, excluded.reach, excluded.frequency,
+       excluded.attribution_window_days, excluded.cost::text)";
+
+/// Upserts exposures (one statement; the caller chunks); returns how many rows were
+/// inserted or changed.
+async fn upsert_exposure_rows(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[ExposureWrite<'_>],
+) -> Result<u64> {
+    let text = |f: for<'r> fn(&'r ExposureWrite<'r>) -> Option<&'r str>| -> Vec<Option<&str>> {
+        rows.iter().map(f).collect()
+    };
+    let time = |us: i64| db_time(us);
+    Ok(sqlx::query(UPSERT_EXPOSURES)
+        .bind(text(|w| Some(&w.r.exposure_id)))
+        .bind(text(|w| Some(&w.r.campaign_id)))
+        .bind(text(|w| w.r.asset_id.as_deref()))
+        .bind(text(|w| Some(&w.r.channel)))
+        .bind(text(|w| Some(w.r.interaction.as_str())))
+        .bind(text(|w| w.r.placement.as_deref()))
+        .bind(text(|w| w.r.platform.as_deref()))
+        .bind(
+            rows.iter()
+                .map(|w| time(w.r.start_time))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|w| w.r.end_time.map(time))
+                .collect::<Vec<_>>(),
+        )
+        .bind(text(|w| w.r.customer_id.as_deref()))
+        .bind(text(|w| w.r.household_id.as_deref()))
+        .bind(text(|w| w.r.store_id.as_deref()))
+        .bind(text(|w| w.r.geography_id.as_deref()))
+        .bind(rows.iter().map(|w| w.r.impressions).collect::<Vec<_>>())
+        .bind(rows.iter().map(|w| w.r.reach).collect::<Vec<_>>())
+        .bind(rows.iter().map(|w| w.r.frequency).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|w| w.r.attribution_window_days as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(text(|w| w.cost.as_deref()))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), EXPOSURES, BRANDS, None))?
+        .rows_affected())
+}
+
+const UPSERT_TRANSACTIONS: &str = "\
+insert into scout.transactions as t
+    (transaction_id, store_id, customer_id, household_id, geography_id, transaction_time,
+     total_amount, currency, units, items)
+select v.transaction_id, v.store_id, v.customer_id, v.household_id, v.geography_id,
+       v.transaction_time, v.total_amount::numeric, v.currency, v.units::numeric,
+       v.items::jsonb
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::text[], $8::text[], $9::text[], $10::text[])
+     as v(transaction_id, store_id, customer_id, household_id, geography_id,
+          transaction_time, total_amount, currency, units, items)
+on conflict (transaction_id) do update set
+    store_id = excluded.store_id,
+    customer_id = excluded.customer_id,
+    household_id = excluded.household_id,
+    geography_id = excluded.geography_id,
+    transaction_time = excluded.transaction_time,
+    total_amount = excluded.total_amount,
+    currency = excluded.currency,
+    units = excluded.units,
+    items = excluded.items,
+    loaded_at = now()
+where (t.store_id, t.customer_id, t.household_id, t.geography_id, t.transaction_time,
+       t.total_amount::text, t.currency, t.units::text, t.items)
+      is distinct from
+      (excluded.store_id, excluded.customer_id, excluded.household_id, excluded.geography_id,
+       excluded.transaction_time, excluded.total_amount::text, excluded.currency,
+       excluded.units::text, excluded.items)";
+
+/// Upserts transactions (one statement; the caller chunks); the join fields are left alone.
+async fn upsert_transaction_rows(
+    conn: &mut PgConnection,
+    op: &'static str,
+    rows: &[TransactionWrite<'_>],
+) -> Result<u64> {
+    let text = |f: for<'r> fn(&'r TransactionWrite<'r>) -> Option<&'r str>| -> Vec<Option<&str>> {
+        rows.iter().map(f).collect()
+    };
+    Ok(sqlx::query(UPSERT_TRANSACTIONS)
+        .bind(text(|w| Some(&w.r.transaction_id)))
+        .bind(text(|w| w.r.store_id.as_deref()))
+        .bind(text(|w| w.r.customer_id.as_deref()))
+        .bind(text(|w| w.r.household_id.as_deref()))
+        .bind(text(|w| w.r.geography_id.as_deref()))
+        .bind(
+            rows.iter()
+                .map(|w| db_time(w.r.transaction_time))
+                .collect::<Vec<_>>(),
+        )
+        .bind(text(|w| Some(&w.total_amount)))
+        .bind(text(|w| w.r.currency.as_deref()))
+        .bind(text(|w| Some(&w.units)))
+        .bind(text(|w| Some(&w.items)))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), TRANSACTIONS, BRANDS, None))?
+        .rows_affected())
+}
+
+const DELETE_ATTRIBUTIONS: &str = "\
+delete from scout.attributions a
+using unnest($2::text[]) as v(transaction_id)
+where a.transaction_id = v.transaction_id and a.model_name = any($1::text[])";
+
+/// Deletes the credit of these transactions under these models.
+async fn delete_attributions(
+    conn: &mut PgConnection,
+    op: &'static str,
+    models: &[String],
+    transaction_ids: &[&str],
+) -> Result<u64> {
+    Ok(sqlx::query(DELETE_ATTRIBUTIONS)
+        .bind(models)
+        .bind(transaction_ids)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error(op))?
+        .rows_affected())
+}
+
+const COPY_ATTRIBUTIONS: &str = "\
+copy scout.attributions
+    (run_id, transaction_id, exposure_id, campaign_id, asset_id, channel, model, model_name,
+     weight, attributed_revenue, attributed_units, confidence)
+from stdin";
+
+/// `s` as a field of `COPY`'s text format (backslash, tab, newline and carriage return
+/// escaped).
+fn copy_text(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Inserts credit rows with one `COPY` (text format; PostgreSQL's own insert work is then the
+/// whole cost). Numbers are written as the shortest decimal that reads back as the same
+/// `f64`: `float8` parses it to the same bits, `numeric` keeps it exactly.
+async fn insert_attributions(
+    conn: &mut PgConnection,
+    op: &'static str,
+    run_id: &str,
+    rows: &[CreditWrite<'_>],
+) -> Result<u64> {
+    use std::io::Write as _;
+    let mut buf: Vec<u8> = Vec::with_capacity(rows.len() * 128);
+    for r in rows {
+        buf.extend_from_slice(run_id.as_bytes());
+        for s in [r.transaction_id, r.exposure_id, r.campaign_id] {
+            buf.push(b'\t');
+            copy_text(&mut buf, s);
+        }
+        buf.push(b'\t');
+        match r.asset_id {
+            Some(a) => copy_text(&mut buf, a),
+            None => buf.extend_from_slice(b"\\N"),
+        }
+        for s in [r.channel, r.model, r.model_name] {
+            buf.push(b'\t');
+            copy_text(&mut buf, s);
+        }
+        // Writing to a Vec cannot fail.
+        let _ = writeln!(
+            buf,
+            "\t{}\t{}\t{}\t{}",
+            r.weight, r.revenue, r.units, r.weight
+        );
+    }
+    let fail = |e| write_error(e, op, Row(None), ATTRIBUTIONS, BRANDS, None);
+    let mut copy = conn.copy_in_raw(COPY_ATTRIBUTIONS).await.map_err(fail)?;
+    copy.send(buf).await.map_err(fail)?;
+    copy.finish().await.map_err(fail)
+}
+
+const UPDATE_LINKS: &str = "\
+update scout.transactions t set
+    campaign_id = v.campaign_id,
+    asset_id = v.asset_id,
+    exposure_id = v.exposure_id,
+    campaign_influenced = v.influenced,
+    attribution_confidence = v.confidence,
+    attribution_model = $2,
+    attribution_run_id = $1::uuid
+from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::float8[])
+     as v(transaction_id, campaign_id, asset_id, exposure_id, influenced, confidence)
+where t.transaction_id = v.transaction_id";
+
+/// Writes the join fields of these transactions (one statement).
+async fn update_links(
+    conn: &mut PgConnection,
+    op: &'static str,
+    run_id: &str,
+    model: &str,
+    rows: &[LinkWrite<'_>],
+) -> Result<u64> {
+    Ok(sqlx::query(UPDATE_LINKS)
+        .bind(run_id)
+        .bind(model)
+        .bind(rows.iter().map(|r| r.transaction_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.campaign_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.asset_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.exposure_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.influenced).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.confidence).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), TRANSACTIONS, BRANDS, None))?
+        .rows_affected())
+}
+
+/// The first of these transactions that no longer exists.
+async fn missing_transaction(
+    conn: &mut PgConnection,
+    op: &'static str,
+    transaction_ids: &[&str],
+) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "select v.id from unnest($1::text[]) as v(id)
+         where not exists (select 1 from scout.transactions t where t.transaction_id = v.id)
+         order by v.id collate \"C\" limit 1",
+    )
+    .bind(transaction_ids)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error(op))
+}
+
+crate::attribution::attribution!(sqlx::Postgres);
 
 /// Opens a pool on `url`. One connection is made first, outside the pool, so that a wrong
 /// host, port, password or database fails at once with the server's own error (a pool would

@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use ces::cpa::PerformanceTable;
 
+use crate::attribution::{CreditWrite, ExposureWrite, LinkWrite, MatchKey, TransactionWrite};
 use crate::cpa::{EventWrite, EverflowWrite, MappingWrite, SpendWrite, money_text};
 use crate::error::{Backend, redact_url};
 use crate::resolution::{LogRow, StagingUpdate, StoredTriage, TriageUpsert};
@@ -638,6 +639,361 @@ async fn insert_events(
 }
 
 crate::cpa::cpa!(sqlx::Sqlite);
+
+// ---------------------------------------------------------------------------------------
+// Attribution (see `crate::attribution`). Times are INTEGER microseconds since the epoch;
+// input money and units exact decimal TEXT; credit REAL.
+
+const EXPOSURES: &str = "ces_exposures";
+const TRANSACTIONS: &str = "scout_transactions";
+const ATTRIBUTIONS: &str = "scout_attributions";
+/// Rows per load query (keyset pages through the time index).
+const PAGE: usize = 100_000;
+/// Rows per multi-row upsert or join-field update: 18 parameters an exposure row.
+const WRITE_CHUNK: usize = 1_000;
+/// Transactions per delete of old credit (one JSON array parameter).
+const DELETE_CHUNK: usize = 10_000;
+/// Credit rows per insert: 12 parameters a row.
+const ATTRIBUTION_CHUNK: usize = 2_000;
+
+type DbTime = i64;
+
+fn db_time(us: i64) -> DbTime {
+    us
+}
+
+fn micros(t: DbTime) -> i64 {
+    t
+}
+
+fn exposure_page_sql(key: MatchKey) -> String {
+    format!(
+        "select exposure_id, {k}, start_time, end_time, channel, interaction, campaign_id, \
+                asset_id, cost, attribution_window_days
+         from ces_exposures
+         where {k} is not null and start_time < $1 and (start_time, exposure_id) > ($2, $3)
+         order by start_time, exposure_id
+         limit {PAGE}",
+        k = key.column()
+    )
+}
+
+fn exposure_keyless_sql(key: MatchKey) -> String {
+    format!(
+        "select count(*) from ces_exposures
+         where {k} is null and start_time >= $1 and start_time < $2",
+        k = key.column()
+    )
+}
+
+fn transaction_page_sql(key: MatchKey) -> String {
+    format!(
+        "select transaction_id, {k}, transaction_time, total_amount, units
+         from scout_transactions
+         where {k} is not null and transaction_time < $1
+           and (transaction_time, transaction_id) > ($2, $3)
+         order by transaction_time, transaction_id
+         limit {PAGE}",
+        k = key.column()
+    )
+}
+
+fn transaction_keyless_sql(key: MatchKey) -> String {
+    format!(
+        "select transaction_id from scout_transactions
+         where {k} is null and transaction_time >= $1 and transaction_time < $2
+         order by transaction_id",
+        k = key.column()
+    )
+}
+
+const LIST_EXPOSURES: &str = "\
+select exposure_id, campaign_id, asset_id, channel, interaction, placement, platform,
+       start_time, end_time, customer_id, household_id, store_id, geography_id, impressions,
+       reach, frequency, attribution_window_days, cost
+from ces_exposures
+where start_time >= $1 and start_time < $2
+order by start_time, exposure_id";
+
+const LIST_TRANSACTIONS: &str = "\
+select transaction_id, store_id, customer_id, household_id, geography_id, transaction_time,
+       total_amount, currency, units, items, campaign_id, asset_id, exposure_id,
+       campaign_influenced, attribution_confidence, attribution_model, attribution_run_id
+from scout_transactions
+where transaction_time >= $1 and transaction_time < $2
+order by transaction_time, transaction_id";
+
+const LOAD_ATTRIBUTIONS: &str = "\
+select run_id, transaction_id, exposure_id, campaign_id, asset_id, channel, model, model_name,
+       weight, attributed_revenue, attributed_units, confidence
+from scout_attributions
+where run_id = $1
+order by model_name, transaction_id, exposure_id";
+
+/// A stored REAL amount.
+fn read_amount(
+    r: &sqlx::sqlite::SqliteRow,
+    index: usize,
+    _table: &'static str,
+    _key: &dyn Fn() -> String,
+    _field: &'static str,
+) -> Result<f64> {
+    use sqlx::Row as _;
+    r.try_get(index).map_err(db_error("load_attributions"))
+}
+
+/// Attribution runs serialise on SQLite's write lock (`BEGIN IMMEDIATE`): nothing more to
+/// take.
+async fn lock_attribution(_conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    Ok(())
+}
+
+/// Upserts exposures (one multi-row statement; the caller chunks); returns how many rows
+/// were inserted or changed.
+async fn upsert_exposure_rows(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    rows: &[ExposureWrite<'_>],
+) -> Result<u64> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "insert into ces_exposures as e
+            (exposure_id, campaign_id, asset_id, channel, interaction, placement, platform,
+             start_time, end_time, customer_id, household_id, store_id, geography_id,
+             impressions, reach, frequency, attribution_window_days, cost) ",
+    );
+    q.push_values(rows, |mut b, w| {
+        let r = w.r;
+        b.push_bind(r.exposure_id.as_str())
+            .push_bind(r.campaign_id.as_str())
+            .push_bind(r.asset_id.as_deref())
+            .push_bind(r.channel.as_str())
+            .push_bind(r.interaction.as_str())
+            .push_bind(r.placement.as_deref())
+            .push_bind(r.platform.as_deref())
+            .push_bind(r.start_time)
+            .push_bind(r.end_time)
+            .push_bind(r.customer_id.as_deref())
+            .push_bind(r.household_id.as_deref())
+            .push_bind(r.store_id.as_deref())
+            .push_bind(r.geography_id.as_deref())
+            .push_bind(r.impressions)
+            .push_bind(r.reach)
+            .push_bind(r.frequency)
+            .push_bind(i64::from(r.attribution_window_days))
+            .push_bind(w.cost.as_deref());
+    });
+    q.push(
+        " on conflict (exposure_id) do update set
+            campaign_id = excluded.campaign_id,
+            asset_id = excluded.asset_id,
+            channel = excluded.channel,
+            interaction = excluded.interaction,
+            placement = excluded.placement,
+            platform = excluded.platform,
+            start_time = excluded.start_time,
+            end_time = excluded.end_time,
+            customer_id = excluded.customer_id,
+            household_id = excluded.household_id,
+            store_id = excluded.store_id,
+            geography_id = excluded.geography_id,
+            impressions = excluded.impressions,
+            reach = excluded.reach,
+            frequency = excluded.frequency,
+            attribution_window_days = excluded.attribution_window_days,
+            cost = excluded.cost,
+            loaded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        where e.campaign_id is not excluded.campaign_id
+           or e.asset_id is not excluded.asset_id
+           or e.channel is not excluded.channel
+           or e.interaction is not excluded.interaction
+           or e.placement is not excluded.placement
+           or e.platform is not excluded.platform
+           or e.start_time is not excluded.start_time
+           or e.end_time is not excluded.end_time
+           or e.customer_id is not excluded.customer_id
+           or e.household_id is not excluded.household_id
+           or e.store_id is not excluded.store_id
+           or e.geography_id is not excluded.geography_id
+           or e.impressions is not excluded.impressions
+           or e.reach is not excluded.reach
+           or e.frequency is not excluded.frequency
+           or e.attribution_window_days is not excluded.attribution_window_days
+           or e.cost is not excluded.cost",
+    );
+    Ok(q.build()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), EXPOSURES, BRANDS, None))?
+        .rows_affected())
+}
+
+/// Upserts transactions (one multi-row statement); the join fields are left alone.
+async fn upsert_transaction_rows(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    rows: &[TransactionWrite<'_>],
+) -> Result<u64> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "insert into scout_transactions as t
+            (transaction_id, store_id, customer_id, household_id, geography_id,
+             transaction_time, total_amount, currency, units, items) ",
+    );
+    q.push_values(rows, |mut b, w| {
+        let r = w.r;
+        b.push_bind(r.transaction_id.as_str())
+            .push_bind(r.store_id.as_deref())
+            .push_bind(r.customer_id.as_deref())
+            .push_bind(r.household_id.as_deref())
+            .push_bind(r.geography_id.as_deref())
+            .push_bind(r.transaction_time)
+            .push_bind(w.total_amount.as_str())
+            .push_bind(r.currency.as_deref())
+            .push_bind(w.units.as_str())
+            .push_bind(w.items.as_str());
+    });
+    q.push(
+        " on conflict (transaction_id) do update set
+            store_id = excluded.store_id,
+            customer_id = excluded.customer_id,
+            household_id = excluded.household_id,
+            geography_id = excluded.geography_id,
+            transaction_time = excluded.transaction_time,
+            total_amount = excluded.total_amount,
+            currency = excluded.currency,
+            units = excluded.units,
+            items = excluded.items,
+            loaded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        where t.store_id is not excluded.store_id
+           or t.customer_id is not excluded.customer_id
+           or t.household_id is not excluded.household_id
+           or t.geography_id is not excluded.geography_id
+           or t.transaction_time is not excluded.transaction_time
+           or t.total_amount is not excluded.total_amount
+           or t.currency is not excluded.currency
+           or t.units is not excluded.units
+           or t.items is not excluded.items",
+    );
+    Ok(q.build()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), TRANSACTIONS, BRANDS, None))?
+        .rows_affected())
+}
+
+const DELETE_ATTRIBUTIONS: &str = "\
+delete from scout_attributions
+where model_name in (select value from json_each($1))
+  and transaction_id in (select value from json_each($2))";
+
+/// Deletes the credit of these transactions under these models.
+async fn delete_attributions(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    models: &[String],
+    transaction_ids: &[&str],
+) -> Result<u64> {
+    let models = crate::cpa::json_text("model_name", models)?;
+    let ids = crate::cpa::json_text("transaction_id", transaction_ids)?;
+    Ok(sqlx::query(DELETE_ATTRIBUTIONS)
+        .bind(models)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error(op))?
+        .rows_affected())
+}
+
+/// Inserts credit rows (one multi-row statement).
+async fn insert_attributions(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    run_id: &str,
+    rows: &[CreditWrite<'_>],
+) -> Result<u64> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "insert into scout_attributions
+            (run_id, transaction_id, exposure_id, campaign_id, asset_id, channel, model,
+             model_name, weight, attributed_revenue, attributed_units, confidence) ",
+    );
+    q.push_values(rows, |mut b, r| {
+        b.push_bind(run_id)
+            .push_bind(r.transaction_id)
+            .push_bind(r.exposure_id)
+            .push_bind(r.campaign_id)
+            .push_bind(r.asset_id)
+            .push_bind(r.channel)
+            .push_bind(r.model)
+            .push_bind(r.model_name)
+            .push_bind(r.weight)
+            .push_bind(r.revenue)
+            .push_bind(r.units)
+            .push_bind(r.weight);
+    });
+    Ok(q.build()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), ATTRIBUTIONS, BRANDS, None))?
+        .rows_affected())
+}
+
+/// Writes the join fields of these transactions (one statement).
+async fn update_links(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    run_id: &str,
+    model: &str,
+    rows: &[LinkWrite<'_>],
+) -> Result<u64> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "with v(transaction_id, campaign_id, asset_id, exposure_id, influenced, confidence) as (",
+    );
+    q.push_values(rows, |mut b, r| {
+        b.push_bind(r.transaction_id)
+            .push_bind(r.campaign_id)
+            .push_bind(r.asset_id)
+            .push_bind(r.exposure_id)
+            .push_bind(r.influenced)
+            .push_bind(r.confidence);
+    });
+    q.push(
+        ") update scout_transactions set
+            campaign_id = v.campaign_id,
+            asset_id = v.asset_id,
+            exposure_id = v.exposure_id,
+            campaign_influenced = v.influenced,
+            attribution_confidence = v.confidence,
+            attribution_model = ",
+    );
+    q.push_bind(model);
+    q.push(", attribution_run_id = ");
+    q.push_bind(run_id);
+    q.push(" from v where scout_transactions.transaction_id = v.transaction_id");
+    Ok(q.build()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, op, Row(None), TRANSACTIONS, BRANDS, None))?
+        .rows_affected())
+}
+
+/// The first of these transactions that no longer exists.
+async fn missing_transaction(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    transaction_ids: &[&str],
+) -> Result<Option<String>> {
+    let ids = crate::cpa::json_text("transaction_id", transaction_ids)?;
+    sqlx::query_scalar(
+        "select value from json_each($1)
+         where value not in (select transaction_id from scout_transactions)
+         order by value limit 1",
+    )
+    .bind(ids)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error(op))
+}
+
+crate::attribution::attribution!(sqlx::Sqlite);
 
 /// Is `url` an in-memory database (`sqlite::memory:`, `…?mode=memory`)?
 fn is_in_memory(url: &str) -> bool {
