@@ -9,7 +9,7 @@ export PYO3_PYTHON := $(PY)
 export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: help demo test bench-trigram bench-brands bench-cpa env lint clean
+.PHONY: help demo test bench-trigram bench-brands bench-cpa bench-attribution env lint clean
 
 help:
 	@echo "make demo           run the main job on the embedded default (SQLite)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-trigram  criterion bench + side-by-side with PostgreSQL similarity()"
 	@echo "make bench-brands   brand resolution: side-by-side with PostgreSQL pg_trgm and RapidFuzz"
 	@echo "make bench-cpa      CPA merge on ~10M rows: side-by-side with Polars and DuckDB"
+	@echo "make bench-attribution  1M transactions x 10M exposures: DuckDB, Polars; Markov vs ChannelAttribution"
 
 # --- environments ------------------------------------------------------------------------
 $(VENV)/.stamp: requirements-dev.txt
@@ -51,6 +52,9 @@ bench-brands: $(VENV)/.bench-stamp
 
 bench-cpa: $(VENV)/.bench-stamp
 	PYTHON=$(PY) scripts/bench.sh cpa
+
+bench-attribution: $(VENV)/.bench-stamp
+	PYTHON=$(PY) scripts/bench.sh attribution
 
 lint:
 	cargo fmt --all -- --check

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks: `scripts/bench.sh trigram|brands`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
+# Benchmarks: `scripts/bench.sh trigram|brands|cpa|attribution`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
 # The last lines are the `bench: <workload> | ours … | <anchor> … | ratio …` summaries.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-what=${1:?which benchmark: trigram, brands or cpa}
-if [ -z "${DATABASE_URL:-}" ] && [ "$what" != cpa ]; then
+what=${1:?which benchmark: trigram, brands, cpa or attribution}
+if [ -z "${DATABASE_URL:-}" ] && [ "$what" != cpa ] && [ "$what" != attribution ]; then
   pgdir=$(mktemp -d /tmp/ces-pg.XXXXXX)
   trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
   DATABASE_URL=$(scripts/pg-cluster.sh start "$pgdir")
@@ -50,6 +50,21 @@ cpa)
   grep '^bench:' "$out" || true
   rm -f "$out"
 
+  exit "$status"
+  ;;
+attribution)
+  # Ours through the Python binding (Arrow in, Arrow out), built in release mode; DuckDB,
+  # Polars and ChannelAttribution on the same data, each engine in its own process.
+  py=${PYTHON:-$root/.venv/bin/python}
+  export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-2}
+  cargo run --release --locked --quiet -p ces-benches --bin attribution_core
+  "$root/.venv/bin/maturin" develop --release --quiet -m bindings-python/Cargo.toml
+  out=$(mktemp)
+  status=0
+  "$py" benches/attribution_bench.py --out bench-out/attribution | tee "$out" || status=$?
+  echo
+  grep '^bench:' "$out" || true
+  rm -f "$out"
   exit "$status"
   ;;
 *)

@@ -276,7 +276,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     cpa_month(&db).await?;
-    attribution::run()?;
+    attribution::run(&db).await?;
     db.close().await;
     Ok(())
 }
