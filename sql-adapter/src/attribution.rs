@@ -620,21 +620,8 @@ pub(crate) fn prepare_exposures<'a>(
                 }
             }
         }
-        match first.entry(r.exposure_id.as_str()) {
-            Entry::Occupied(e) => {
-                if records[*e.get()] != *r {
-                    return Err(Error::DuplicateKey {
-                        table,
-                        key: format!("exposure_id {:?}", r.exposure_id),
-                        first_row: *e.get() as u64,
-                        row: i as u64,
-                    });
-                }
-                continue;
-            }
-            Entry::Vacant(e) => {
-                e.insert(i);
-            }
+        if !first_occurrence(&mut first, records, i, &r.exposure_id, "exposure_id", table)? {
+            continue;
         }
         out.push(ExposureWrite {
             r,
@@ -681,21 +668,15 @@ pub(crate) fn prepare_transactions<'a>(
                 });
             }
         }
-        match first.entry(r.transaction_id.as_str()) {
-            Entry::Occupied(e) => {
-                if records[*e.get()] != *r {
-                    return Err(Error::DuplicateKey {
-                        table,
-                        key: format!("transaction_id {:?}", r.transaction_id),
-                        first_row: *e.get() as u64,
-                        row: i as u64,
-                    });
-                }
-                continue;
-            }
-            Entry::Vacant(e) => {
-                e.insert(i);
-            }
+        if !first_occurrence(
+            &mut first,
+            records,
+            i,
+            &r.transaction_id,
+            "transaction_id",
+            table,
+        )? {
+            continue;
         }
         out.push(TransactionWrite {
             r,
@@ -2046,6 +2027,35 @@ macro_rules! attribution {
 }
 
 pub(crate) use attribution;
+
+/// Is record `i` (id `id`) the first with its id? A later identical record is skipped
+/// (`false`); a later one with the same id and other values is a `duplicate_key` error.
+fn first_occurrence<'a, T: PartialEq>(
+    first: &mut HashMap<&'a str, usize>,
+    records: &[T],
+    i: usize,
+    id: &'a str,
+    field: &str,
+    table: &'static str,
+) -> Result<bool> {
+    match first.entry(id) {
+        Entry::Occupied(e) => {
+            if records[*e.get()] != records[i] {
+                return Err(Error::DuplicateKey {
+                    table,
+                    key: format!("{field} {id:?}"),
+                    first_row: *e.get() as u64,
+                    row: i as u64,
+                });
+            }
+            Ok(false)
+        }
+        Entry::Vacant(e) => {
+            e.insert(i);
+            Ok(true)
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
