@@ -653,7 +653,8 @@ export interface AttributionOptions {
   /**
    * IANA zone in which ISO strings without `Z` or an offset are read (inputs and
    * `range`). Without it such a string is an `invalid_record` error. A wall-clock time that
-   * happens twice takes the earlier instant; one that does not exist, the end of the gap.
+   * happens twice takes the later instant; one that does not exist is read with the offset
+   * before the jump (PostgreSQL's `AT TIME ZONE` rule, the same in Python).
    */
   assumeZone?: string
   /** If a transaction has an eligible click, only its clicks are eligible. Default false. */

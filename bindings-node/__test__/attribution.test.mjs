@@ -567,20 +567,20 @@ test('a time-zone-naive ISO string is an error naming table, row and field, unle
   const run = attributeSync(exposures, [tx(1, T)], { assumeZone: 'Europe/Berlin', models: ['linear'] })
   const same = attributeSync([exposures[0], { ...exposures[1], start: '2025-01-20T09:00:00Z' }], [tx(1, T)], { models: ['linear'] })
   assert.deepEqual(everything(run), everything(same))
-  // A wall-clock time that happens twice takes the earlier instant; one in a gap, the end
-  // of the gap.
+  // PostgreSQL's rule, as in Python: a wall-clock time that happens twice takes the later
+  // instant; one in a gap is read with the offset before the jump.
   const ambiguous = attributeSync(
     [ex(1, '2025-11-02T01:30:00', 'tv')],
     [tx(1, '2025-11-02T05:30:00Z'), tx(2, '2025-11-02T06:30:00Z')],
     { assumeZone: 'America/New_York', windows: { defaults: { view: 0 } }, models: ['linear'] },
   )
-  assert.deepEqual(ambiguous.creditRows().map((r) => r.transactionId), [1]) // 01:30 EDT
+  assert.deepEqual(ambiguous.creditRows().map((r) => r.transactionId), [2]) // 01:30 EST
   const gap = attributeSync(
     [ex(1, '2025-03-09T02:30:15', 'tv')],
-    [tx(1, '2025-03-09T07:00:00Z')],
+    [tx(1, '2025-03-09T07:30:14Z'), tx(2, '2025-03-09T07:30:15Z')],
     { assumeZone: 'America/New_York', windows: { defaults: { view: 0 } }, models: ['linear'] },
   )
-  assert.equal(gap.summary().attributed, 1) // 03:00 EDT, the end of the gap
+  assert.deepEqual(gap.creditRows().map((r) => r.transactionId), [2]) // 02:30:15 EST = 03:30:15 EDT
   assert.throws(
     () => attributeSync(exposures, [tx(1, T)], { assumeZone: 'Mars/Olympus' }),
     cesError('invalid_argument', 'invalid value for `assumeZone`: "Mars/Olympus" (not an IANA time zone name)'),

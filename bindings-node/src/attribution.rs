@@ -19,12 +19,13 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ces::CesError;
+use ces::attribution::local_to_utc;
 use ces::attribution::{
     self as lib, AttributionConfig, Dimension, ExposureColumns, ExposureTable, Ids, Interaction,
     Labels, MAX_WINDOW_SECONDS, Model, PathTable, TransactionColumns, TransactionTable, Tz, Window,
     WindowMode, WindowRule, Windows,
 };
-use ces::cpa::{Date, NaiveTime, ReportZone};
+use ces::cpa::{Date, NaiveTime};
 use ces::error::Row;
 use napi::bindgen_prelude::{
     Array, AsyncTask, BigInt, BigInt64ArraySlice, Either, Either3, Either5, Either6, Env,
@@ -427,36 +428,26 @@ fn render(v: Value<'_>) -> String {
 /// An IANA zone, for reading time-zone-naive strings (`assumeZone`).
 struct Zone {
     tz: Tz,
-    report: ReportZone,
 }
 
 impl Zone {
     fn new(name: &str, field: &str) -> ces::Result<Zone> {
-        let bad = || {
+        let tz = name.trim().parse::<Tz>().map_err(|_| {
             invalid(
                 None,
                 field,
                 format!("{name:?}"),
                 "not an IANA time zone name",
             )
-        };
-        let tz = name.trim().parse::<Tz>().map_err(|_| bad())?;
-        let report = ReportZone::new(name).map_err(|_| bad())?;
-        Ok(Zone { tz, report })
+        })?;
+        Ok(Zone { tz })
     }
 
-    /// The instant of a wall-clock time: the earlier one when it happens twice (clocks fall
-    /// back), the end of the gap when it does not exist (clocks spring forward).
+    /// The instant of a wall-clock time, by the core's rule (PostgreSQL's `AT TIME ZONE`:
+    /// the later instant when it happens twice, the offset before the jump in a gap).
     fn instant(&self, date: Date, (h, m, s, us): (u32, u32, u32, u32)) -> Option<i64> {
         let time = NaiveTime::from_hms_micro_opt(h, m, s, us)?;
-        let utc = self.report.at(date, time);
-        if utc.with_timezone(&self.tz).naive_local() == date.and_time(time) {
-            return Some(utc.timestamp_micros());
-        }
-        // In a gap (which starts on a whole minute): `at` moves a time forward minute by
-        // minute, so from the whole minute it lands exactly on the end of the gap.
-        let minute = NaiveTime::from_hms_opt(h, m, 0)?;
-        Some(self.report.at(date, minute).timestamp_micros())
+        local_to_utc(&self.tz, date.and_time(time).and_utc().timestamp_micros())
     }
 }
 
@@ -1050,7 +1041,8 @@ pub struct AttributionOptions<'a> {
     pub zone: Option<String>,
     /// IANA zone in which ISO strings without `Z` or an offset are read (inputs and
     /// `range`). Without it such a string is an `invalid_record` error. A wall-clock time that
-    /// happens twice takes the earlier instant; one that does not exist, the end of the gap.
+    /// happens twice takes the later instant; one that does not exist is read with the offset
+    /// before the jump (PostgreSQL's `AT TIME ZONE` rule, the same in Python).
     pub assume_zone: Option<String>,
     /// If a transaction has an eligible click, only its clicks are eligible. Default false.
     pub click_beats_view: Option<bool>,

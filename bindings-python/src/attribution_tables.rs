@@ -26,11 +26,11 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use ces::CesError;
+pub(crate) use ces::attribution::local_to_utc;
 use ces::attribution::{
     Attribution, ChannelCredit, CreditInterval, ExposureColumns, HeuristicReport, Ids, Interaction,
     Labels, MarkovReport, PathTable, RollupRow, TransactionColumns, Tz, WindowRule,
 };
-use ces::cpa::{DateTime, Utc};
 use ces::error::Row;
 
 use crate::error::{Error, Result};
@@ -40,40 +40,6 @@ use crate::tables::Table;
 // Time.
 
 const MICROS: i64 = 1_000_000;
-
-/// The UTC offset (seconds east) of `tz` at the instant `secs` (seconds since the epoch).
-fn offset_at(tz: &Tz, secs: i64) -> Option<i64> {
-    let utc = DateTime::<Utc>::from_timestamp(secs, 0)?;
-    Some((utc.with_timezone(tz).naive_local() - utc.naive_utc()).num_seconds())
-}
-
-/// The instant (µs since the epoch) of the wall-clock time `local` (µs since 1970-01-01
-/// 00:00 on the wall clock) in `tz`, as PostgreSQL reads `timestamp AT TIME ZONE tz`: a
-/// time that occurs twice (clocks going back) is the later instant, and a time that never
-/// occurs (clocks going forward) is read with the offset in force before the jump, so
-/// 02:30 on a spring-forward night in New York is 03:30 daylight time. `None` out of range.
-pub(crate) fn local_to_utc(tz: &Tz, local: i64) -> Option<i64> {
-    if *tz == Tz::UTC {
-        return Some(local);
-    }
-    let secs = local.div_euclid(MICROS);
-    let mut valid: Option<i64> = None;
-    let mut latest = i64::MIN;
-    // The offsets in force around the wall-clock time: a transition is never closer to
-    // another than a day.
-    for probe in [secs - 86_400, secs, secs + 86_400] {
-        let offset = offset_at(tz, probe)?;
-        let utc = secs.checked_sub(offset)?;
-        latest = latest.max(utc);
-        if offset_at(tz, utc)? == offset {
-            valid = Some(valid.map_or(utc, |v| v.max(utc)));
-        }
-    }
-    valid
-        .unwrap_or(latest)
-        .checked_mul(MICROS)?
-        .checked_add(local.rem_euclid(MICROS))
-}
 
 /// `v` in `unit` as microseconds (nanoseconds floored); `None` on overflow.
 fn to_micros(v: i64, unit: TimeUnit) -> Option<i64> {
@@ -1417,40 +1383,4 @@ pub(crate) fn channel_credit_batch(
         ),
         ("value", floats(credit.iter().map(|x| x.value)), false),
     ])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn us(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
-        ces::cpa::Date::from_ymd_opt(y, mo, d)
-            .and_then(|d| d.and_hms_opt(h, mi, 0))
-            .map(|t| t.and_utc().timestamp() * MICROS)
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn wall_clock_times_follow_postgresql() {
-        let ny: Tz = "America/New_York".parse().unwrap_or(Tz::UTC);
-        // Ordinary: EST is UTC−5.
-        assert_eq!(
-            local_to_utc(&ny, us(2018, 1, 10, 12, 0)),
-            Some(us(2018, 1, 10, 17, 0))
-        );
-        // Spring forward: 02:30 does not exist; read with EST (before the jump) = 03:30 EDT.
-        assert_eq!(
-            local_to_utc(&ny, us(2018, 3, 11, 2, 30)),
-            Some(us(2018, 3, 11, 7, 30))
-        );
-        // Fall back: 01:30 occurs twice; the later (EST) instant.
-        assert_eq!(
-            local_to_utc(&ny, us(2018, 11, 4, 1, 30)),
-            Some(us(2018, 11, 4, 6, 30))
-        );
-        assert_eq!(
-            local_to_utc(&Tz::UTC, us(2018, 11, 4, 1, 30)),
-            Some(us(2018, 11, 4, 1, 30))
-        );
-    }
 }

@@ -1028,3 +1028,37 @@ fn data_driven_results_do_not_depend_on_row_order() {
     assert_eq!(a.markov_reports(), b.markov_reports());
     assert_eq!(a.shapley_report(), b.shapley_report());
 }
+
+#[test]
+fn wall_clock_times_follow_postgresql_at_time_zone() {
+    // The rule both bindings use for time-zone-naive timestamps with an assumed zone.
+    let us = |y, mo, d, h, mi| {
+        chrono::NaiveDate::from_ymd_opt(y, mo, d)
+            .and_then(|d| d.and_hms_opt(h, mi, 0))
+            .map(|t| t.and_utc().timestamp() * S)
+            .unwrap_or_default()
+    };
+    let ny = Tz::America__New_York;
+    assert_eq!(
+        local_to_utc(&ny, us(2018, 1, 10, 12, 0)),
+        Some(us(2018, 1, 10, 17, 0))
+    );
+    // Spring forward: 02:30 does not exist; read with EST (before the jump) = 03:30 EDT.
+    assert_eq!(
+        local_to_utc(&ny, us(2018, 3, 11, 2, 30)),
+        Some(us(2018, 3, 11, 7, 30))
+    );
+    // Fall back: 01:30 occurs twice; the later (EST) instant.
+    assert_eq!(
+        local_to_utc(&ny, us(2018, 11, 4, 1, 30)),
+        Some(us(2018, 11, 4, 6, 30))
+    );
+    assert_eq!(
+        local_to_utc(&Tz::UTC, us(2018, 11, 4, 1, 30)),
+        Some(us(2018, 11, 4, 1, 30))
+    );
+    assert_eq!(
+        local_to_utc(&ny, us(2018, 11, 4, 1, 30) + 7),
+        Some(us(2018, 11, 4, 6, 30) + 7)
+    );
+}

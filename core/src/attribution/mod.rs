@@ -46,4 +46,4 @@ pub use paths::{
     ShapleyReport, ShapleySet, heuristics, markov, shapley_exact_values, shapley_simplified,
 };
 pub use report::{CreditInterval, Dimension, RollupRow, UNATTRIBUTED};
-pub use windows::{MAX_WINDOW_SECONDS, Window, WindowMode, WindowRule, Windows};
+pub use windows::{MAX_WINDOW_SECONDS, Window, WindowMode, WindowRule, Windows, local_to_utc};

@@ -353,3 +353,46 @@ pub(crate) fn local_day(tz: &Tz, us: i64) -> i64 {
     let off = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc() as i64;
     (secs + off).div_euclid(DAY_SECONDS)
 }
+
+/// The UTC offset (seconds east) of `tz` at the instant `secs` (seconds since the epoch).
+fn offset_at(tz: &Tz, secs: i64) -> Option<i64> {
+    let utc = chrono::DateTime::from_timestamp(secs, 0)?.naive_utc();
+    Some(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc() as i64)
+}
+
+/// The instant (µs since the epoch, UTC) of the wall-clock time `local` (µs since
+/// 1970-01-01 00:00 on the wall clock) in `tz` — how the bindings read time-zone-naive
+/// timestamps when told their zone. PostgreSQL's rule for `timestamp AT TIME ZONE`: a time
+/// that occurs twice (clocks going back) is the later instant; a time that never occurs
+/// (clocks going forward) is read with the offset in force before the jump. `None` out of
+/// range.
+///
+/// ```
+/// use ces::attribution::{Tz, local_to_utc};
+/// let h = 3_600_000_000i64;
+/// let day = 17_846 * 24 * h; // 2018-11-04 on the wall clock
+/// // 01:30 happens twice in New York that night: the later (EST, UTC−5) instant.
+/// assert_eq!(local_to_utc(&Tz::America__New_York, day + h * 3 / 2), Some(day + h * 13 / 2));
+/// ```
+pub fn local_to_utc(tz: &Tz, local: i64) -> Option<i64> {
+    const MICROS: i64 = 1_000_000;
+    if *tz == Tz::UTC {
+        return Some(local);
+    }
+    let secs = local.div_euclid(MICROS);
+    let mut valid: Option<i64> = None;
+    let mut latest = i64::MIN;
+    // The offsets in force around the wall-clock time: transitions are more than a day apart.
+    for probe in [secs - 86_400, secs, secs + 86_400] {
+        let offset = offset_at(tz, probe)?;
+        let utc = secs.checked_sub(offset)?;
+        latest = latest.max(utc);
+        if offset_at(tz, utc)? == offset {
+            valid = Some(valid.map_or(utc, |v| v.max(utc)));
+        }
+    }
+    valid
+        .unwrap_or(latest)
+        .checked_mul(MICROS)?
+        .checked_add(local.rem_euclid(MICROS))
+}
