@@ -54,6 +54,7 @@ pub mod attribution;
 pub mod brands;
 pub mod cpa;
 pub mod error;
+pub mod lift;
 pub mod parallel;
 pub mod rng;
 pub mod trgm;

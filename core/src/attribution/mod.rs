@@ -26,7 +26,7 @@
 //! models.
 
 mod engine;
-mod input;
+pub(crate) mod input;
 mod models;
 mod paths;
 mod report;
