@@ -433,6 +433,7 @@ mod attribution;
 mod cpa;
 mod db;
 mod error;
+mod experiments;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod migrations;
 mod model;
@@ -453,6 +454,7 @@ pub use attribution::{
 pub use cpa::{CPA_PIPELINE, CpaRun, EventLevel, RunEvent, RunRecord, RunStatus};
 pub use db::Database;
 pub use error::{Backend, Error, Result, Row};
+pub use experiments::{EXPERIMENT_DEFINITION_PIPELINE, EXPERIMENT_RESULTS_PIPELINE};
 pub use model::{AliasType, Brand, BrandAlias, BrandStatus, NewAlias, NewBrand};
 #[cfg(feature = "postgres")]
 pub use parity::{PgTrgmRow, pg_trgm_scores};

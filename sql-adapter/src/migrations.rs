@@ -34,6 +34,11 @@ const POSTGRES: &[Embedded] = &[
         description: "attribution",
         sql: include_str!("../migrations/postgres/0004_attribution.sql"),
     },
+    Embedded {
+        version: 5,
+        description: "experiments",
+        sql: include_str!("../migrations/postgres/0005_experiments.sql"),
+    },
 ];
 
 /// `migrations/sqlite/NNNN_*.sql`, in order.
@@ -57,6 +62,11 @@ const SQLITE: &[Embedded] = &[
         version: 4,
         description: "attribution",
         sql: include_str!("../migrations/sqlite/0004_attribution.sql"),
+    },
+    Embedded {
+        version: 5,
+        description: "experiments",
+        sql: include_str!("../migrations/sqlite/0005_experiments.sql"),
     },
 ];
 

@@ -55,7 +55,7 @@ async fn migrate_twice_is_idempotent(url: &str) {
     let (brands, aliases, migrations) = tables(&again);
     assert_eq!(
         scalar_i64(&again, &format!("select count(*) from {migrations}")).await,
-        4
+        5
     );
     assert_eq!(
         scalar_i64(&again, &format!("select count(*) from {brands}")).await,
@@ -479,7 +479,7 @@ async fn pg_concurrent_migrations() {
     let db = Database::connect(&t.url).await.unwrap();
     assert_eq!(
         scalar_i64(&db, "select count(*) from ops.ces_sql_migrations").await,
-        4
+        5
     );
     db.close().await;
 }
