@@ -14,8 +14,8 @@ use ces::cpa::Decimal;
 use ces_examples::retail::{QUARTER_DAYS, QUARTER_START_US, RetailQuarter, retail_quarter};
 use ces_sql::{Database, ExposureRecord, MatchKey, TransactionRecord};
 
-const SEED: u64 = 202_507;
-const STORES: usize = 120;
+pub(crate) const SEED: u64 = 202_507;
+pub(crate) const STORES: usize = 120;
 
 fn models() -> Vec<Model> {
     vec![
