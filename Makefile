@@ -9,7 +9,7 @@ export PYO3_PYTHON := $(PY)
 export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: help demo test bench-trigram bench-brands bench-cpa bench-attribution env lint clean
+.PHONY: help demo test bench-trigram bench-brands bench-cpa bench-attribution bench-lift env lint clean
 
 help:
 	@echo "make demo           run the main job on the embedded default (SQLite)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-brands   brand resolution: side-by-side with PostgreSQL pg_trgm and RapidFuzz"
 	@echo "make bench-cpa      CPA merge on ~10M rows: side-by-side with Polars and DuckDB"
 	@echo "make bench-attribution  1M transactions x 10M exposures: DuckDB, Polars; Markov vs ChannelAttribution"
+	@echo "make bench-lift     10k two-group tests, CUPED on 1M users, DiD 1,000 stores x 52 weeks: vs statsmodels"
 
 # --- environments ------------------------------------------------------------------------
 $(VENV)/.stamp: requirements-dev.txt
@@ -55,6 +56,9 @@ bench-cpa: $(VENV)/.bench-stamp
 
 bench-attribution: $(VENV)/.bench-stamp
 	PYTHON=$(PY) scripts/bench.sh attribution
+
+bench-lift: $(VENV)/.bench-stamp
+	PYTHON=$(PY) scripts/bench.sh lift
 
 lint:
 	cargo fmt --all -- --check

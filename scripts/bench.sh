@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks: `scripts/bench.sh trigram|brands|cpa|attribution`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
+# Benchmarks: `scripts/bench.sh trigram|brands|cpa|attribution|lift`. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
 # The last lines are the `bench: <workload> | ours … | <anchor> … | ratio …` summaries.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-what=${1:?which benchmark: trigram, brands, cpa or attribution}
-if [ -z "${DATABASE_URL:-}" ] && [ "$what" != cpa ] && [ "$what" != attribution ]; then
+what=${1:?which benchmark: trigram, brands, cpa, attribution or lift}
+if [ -z "${DATABASE_URL:-}" ] && [ "$what" != cpa ] && [ "$what" != attribution ] && [ "$what" != lift ]; then
   pgdir=$(mktemp -d /tmp/ces-pg.XXXXXX)
   trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
   DATABASE_URL=$(scripts/pg-cluster.sh start "$pgdir")
@@ -62,6 +62,21 @@ attribution)
   out=$(mktemp)
   status=0
   "$py" benches/attribution_bench.py --out bench-out/attribution | tee "$out" || status=$?
+  echo
+  grep '^bench:' "$out" || true
+  rm -f "$out"
+  exit "$status"
+  ;;
+lift)
+  # Ours: the Rust core (benches/src/bin/lift_core.rs, release) reading the generated columns;
+  # statsmodels and SciPy on the same data; each engine and workload in its own process.
+  py=${PYTHON:-$root/.venv/bin/python}
+  export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-2}
+  cargo build --release --locked --quiet -p ces-benches --bin lift_core
+  out=$(mktemp)
+  status=0
+  "$py" benches/lift_bench.py --out bench-out/lift \
+    --ours "${CARGO_TARGET_DIR:-$root/target}/release/lift_core" | tee "$out" || status=$?
   echo
   grep '^bench:' "$out" || true
   rm -f "$out"
