@@ -308,7 +308,32 @@ def sm_twfe(out: Path):
     return run, shape
 
 
+def sm_twogroup_loop(out: Path):
+    """The shared outputs one test at a time, as a user analysing experiments one by one calls
+    statsmodels: `proportions_ztest` and `confint_proportions_2indep` per test."""
+    import numpy as np
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    ct, nt, cc, nc = (_f64(out, f"tg_{c}.f64") for c in ("ct", "nt", "cc", "nc"))
+    n = len(ct)
+
+    def run():
+        res = np.full((n, len(TWOGROUP_COLUMNS)), np.nan)
+        for i in range(n):
+            a, b, c, d = ct[i], nt[i], cc[i], nc[i]
+            res[i, 0], res[i, 1] = proportions_ztest([a, c], [b, d])
+            for col, method in ((6, "wald"), (8, "agresti-caffo"), (10, "newcomb")):
+                res[i, col], res[i, col + 1] = confint_proportions_2indep(a, b, c, d, method=method, compare="diff")
+            for col, method in ((14, "log"), (16, "log-adjusted")):
+                res[i, col], res[i, col + 1] = confint_proportions_2indep(a, b, c, d, method=method,
+                                                                          compare="ratio")
+        return res
+
+    return run, {}
+
+
 SM = {
+    "twogroup_loop": sm_twogroup_loop,
     "twogroup_shared": lambda out: sm_twogroup(out, full=False),
     "twogroup_full": lambda out: sm_twogroup(out, full=True),
     "cuped": sm_cuped,
@@ -444,7 +469,7 @@ def main() -> int:
         runs_plan.append(("ours", w, ours_cmd))
         if w == "twogroup":  # the only parallel workload: also on one thread
             runs_plan.append(("ours_1thread", w, ours_cmd + ["--serial"]))
-        for sm_w in (["twogroup_shared", "twogroup_full"] if w == "twogroup" else [w]):
+        for sm_w in (["twogroup_shared", "twogroup_loop", "twogroup_full"] if w == "twogroup" else [w]):
             runs_plan.append(("statsmodels", sm_w, [sys.executable, __file__, "--child", sm_w, "--out", str(out),
                                                     "--sm-repeats", str(a.sm_repeats), "--slow", str(a.slow)]))
     res: dict[str, dict] = {}
@@ -484,6 +509,7 @@ def main() -> int:
     if "ours:twogroup" in res:
         for sm_name, cols, label in (("twogroup_shared", SHARED, "pooled z, p; wald, agresti-caffo, newcomb, log, "
                                       "log-adjusted intervals"),
+                                     ("twogroup_loop", SHARED, "the same, statsmodels one test at a time"),
                                      ("twogroup_full", FULL_CHECKED, "the same + wald and score tests")):
             if f"statsmodels:{sm_name}" in res:
                 worst, where, n = agreement(out, "twogroup", sm_name, TWOGROUP_COLUMNS, cols)
@@ -529,6 +555,8 @@ def main() -> int:
          f"them too)", "ours:twogroup", "statsmodels:twogroup_shared", N_TESTS, "tests")
     line(f"two-group tests x{N_TESTS:,}, shared outputs, ours on 1 thread", "ours_1thread:twogroup",
          "statsmodels:twogroup_shared", N_TESTS, "tests")
+    line(f"two-group tests x{N_TESTS:,}, shared outputs, statsmodels one test at a time (ours computes the score "
+         f"intervals too)", "ours:twogroup", "statsmodels:twogroup_loop", N_TESTS, "tests")
     line(f"two-group tests x{N_TESTS:,}, every output incl. score tests and intervals (statsmodels score intervals "
          f"one test at a time)", "ours:twogroup", "statsmodels:twogroup_full", N_TESTS, "tests")
     line(f"CUPED + ANCOVA (classical + HC1), {N_USERS:,} users", "ours:cuped", "statsmodels:cuped", N_USERS, "users")
