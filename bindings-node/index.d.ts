@@ -284,6 +284,13 @@ export interface AliasRecord {
 }
 
 /**
+ * ANCOVA by OLS (`y ~ 1 + treated + x`), classical and HC1 standard errors (statsmodels).
+ *
+ * Throws as `cuped` does, and for a covariate collinear with the treatment indicator.
+ */
+export declare function ancova(y: Float64Array | Array<number>, x: Float64Array | Array<number>, treated: Uint8Array | Array<boolean>, options?: LiftTestOptions | undefined | null): LiftAncova
+
+/**
  * `attributeSync` on the libuv thread pool, as a `Promise<Attribution>`. The inputs are
  * copied before the call returns; cells are converted and checked on the pool, so their
  * errors reject. `onProgress`, when given, is called from the event loop while the run
@@ -913,6 +920,19 @@ export interface CalibrationRow {
   f1: number | null
 }
 
+/**
+ * The lift of `spec.campaign` from attribution tables: the store panel (see `storePanel`),
+ * the 2×2 difference-in-differences (exposed × post, cluster-robust by unit; primary) and
+ * the two-way fixed-effects panel (treated from each unit's first exposure) beside it, the
+ * relative lift, the incremental outcome over the window with its interval, iROAS, power and
+ * minimum detectable effect, and the media-mix prior row (`mmmPrior`).
+ *
+ * Throws what `storePanel` throws; `invalid_argument` when every unit was exposed (no
+ * control group), for a bad `mdeRelative`, `targetPower` or DiD option, or when the DiD
+ * cannot be estimated (naming the reason).
+ */
+export declare function campaignLift(exposures: Array<AttributionExposureRow & Record<string, unknown>> | AttributionExposureColumns, transactions: Array<AttributionTransactionRow & Record<string, unknown>> | AttributionTransactionColumns, spec: LiftPanelSpecInput, options?: LiftCampaignOptions | undefined | null): LiftCampaign
+
 /** A candidate brand with its best-scoring catalog text. */
 export interface Candidate {
   /** Brand id. */
@@ -946,6 +966,63 @@ export interface CatalogSpec {
    */
   normalizer?: 'default' | 'pg_trgm' | Array<'nfc' | 'nfkc' | 'lowercase' | 'fold_accents' | 'ampersand' | 'dotted_initials' | 'legal_forms' | 'quantities' | 'punctuation' | 'whitespace'>
 }
+
+/**
+ * The cross-correlation of an exposure series (spend, impressions, GRPs) with a sales series
+ * at lags `-maxLag … maxLag` (statsmodels `ccf(adjusted=True)`): lag `k >= 0` pairs exposure
+ * at `t` with sales at `t + k`. **Descriptive, not causal**: shared trends and seasonality
+ * correlate at every lag; measure incrementality with an experiment or a
+ * difference-in-differences.
+ *
+ * Throws `length_mismatch` when the series differ in length; `invalid_argument` for fewer
+ * than 3 points, `maxLag` not a whole number below the length, a non-finite value (with its
+ * row), a constant series or a confidence outside (0, 1); `missing_value` for a null.
+ */
+export declare function ccf(exposure: Float64Array | Array<number>, sales: Float64Array | Array<number>, maxLag: number, options?: LiftCcfOptions | undefined | null): LiftCcf
+
+/**
+ * Exposed and control arms of a conversion test over match keys (customers): a key is
+ * exposed when it has an exposure of the campaign before `end`, converts when it has a
+ * transaction in `[campaignStart, end)`, and its revenue sums those transactions. Keys are
+ * those with an exposure (any campaign) or a transaction in `[preStart, end)`. Feed the
+ * arms to `conversionLift`.
+ *
+ * Throws what `storePanel` throws for the tables and the spec.
+ */
+export declare function conversionGroups(exposures: Array<AttributionExposureRow & Record<string, unknown>> | AttributionExposureColumns, transactions: Array<AttributionTransactionRow & Record<string, unknown>> | AttributionTransactionColumns, spec: LiftPanelSpecInput, options?: LiftTableOptions | undefined | null): LiftConversionGroups
+
+/**
+ * Two-group conversion lift (treatment = exposed, control): rates, absolute and relative
+ * lift, incremental conversions and revenue, iROAS; pooled, Wald and score z tests; Wald,
+ * Agresti–Caffo, Newcomb and score intervals of the difference; log, log-adjusted and score
+ * intervals of the ratio; Fisher's exact test for small counts. Matches statsmodels and
+ * SciPy.
+ *
+ * ```js
+ * const r = conversionLift({ users: 10000, conversions: 560, revenue: 28000 },
+ *                          { users: 10000, conversions: 500, revenue: 25000 }, { spend: 1500 })
+ * r.absoluteLift            // 0.006
+ * r.iroas                   // 2
+ * r.differenceInterval      // { method: 'newcomb', low: …, high: …, confidence: 0.95 }
+ * ```
+ *
+ * Throws `invalid_argument` (naming `treatment.users`, `control.conversions`, `confidence`,
+ * …) for users that are not a whole number > 0, conversions outside [0, users], a negative
+ * or NaN revenue or spend, a confidence outside (0, 1) or an unknown method name;
+ * `missing_value` for a null count.
+ */
+export declare function conversionLift(treatment: LiftArmInput, control: LiftArmInput, options?: LiftConversionOptions | undefined | null): LiftConversion
+
+/**
+ * `conversionLift` over many (treatment, control) pairs with one set of options, in
+ * parallel. Entry `i` is pair `i`'s result, or `{ error: { code, message, field, row } }`
+ * when that pair is invalid: no pair is dropped and one bad pair does not fail the others.
+ *
+ * Throws `invalid_argument` only for option names that do not parse (`alternative`,
+ * `differenceMethod`, `ratioMethod`, `fisher`); a bad `confidence` or `spend` fails every
+ * entry.
+ */
+export declare function conversionLiftBatch(pairs: Array<LiftArmPair>, options?: LiftConversionOptions | undefined | null): Array<LiftConversion | LiftBatchFailure>
 
 /**
  * The mapping CSV (dotted headers, as the real file comes: BOM, CRLF, trailing spaces,
@@ -1451,6 +1528,16 @@ export interface CpaUnusedMapping {
   advertiserId: number
 }
 
+/**
+ * CUPED (Deng et al. 2013): the outcome `y` adjusted with a pre-period covariate `x` (last
+ * quarter's revenue) by the pooled θ, then Welch's test; with the unadjusted test and
+ * ANCOVA beside it. `treated` marks the treatment units.
+ *
+ * Throws `length_mismatch` for columns of different lengths, `invalid_argument` for a
+ * non-finite value (with its row), fewer than 2 units in a group or a constant covariate.
+ */
+export declare function cuped(y: Float64Array | Array<number>, x: Float64Array | Array<number>, treated: Uint8Array | Array<boolean>, options?: LiftTestOptions | undefined | null): LiftCuped
+
 /** Everything the resolver decided about one input, and why. */
 export interface Decision {
   /** The raw input, never altered (`''` for a null batch row). */
@@ -1506,6 +1593,48 @@ export interface DecisionColumns {
 }
 
 /**
+ * The 2×2 difference-in-differences: OLS of `y` on `[1, treated, post, treated·post]`
+ * (statsmodels), standard errors clustered by unit (default) or classical. Rows are
+ * observations of units before or after the change, in any order; a unit may have any
+ * number of rows.
+ *
+ * ```js
+ * did2x2({ unit: ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd'],
+ *          treated: [true, true, true, true, false, false, false, false],
+ *          post: [false, true, false, true, false, true, false, true],
+ *          y: [10, 15, 11, 17, 9, 10, 10, 12] }).effect.estimate // 4
+ * ```
+ *
+ * Throws `length_mismatch` for columns of different lengths; `invalid_argument` naming the
+ * column (and row) for a non-finite outcome, a unit whose `treated` flag changes, an empty
+ * cell, fewer than 2 units or 5 rows, a bad id or option; `missing_value` for a null.
+ */
+export declare function did2x2(data: LiftDidData, options?: LiftDidOptions | undefined | null): LiftDid2x2
+
+/**
+ * Two-way fixed-effects difference-in-differences: OLS of `y` on `treated`, unit and period
+ * fixed effects (statsmodels `OLS` on the full dummy design, solved exactly and fast),
+ * standard errors clustered by unit (default) or classical. The panel may be unbalanced and
+ * may repeat (unit, period) pairs.
+ *
+ * Throws `length_mismatch` for columns of different lengths; `invalid_argument` naming the
+ * column for a non-finite outcome, no treated or no untreated rows, fewer than 2 units or
+ * periods, too few rows, a `treated` collinear with the fixed effects, a bad id or option;
+ * `missing_value` for a null.
+ */
+export declare function didPanel(data: LiftPanelData, options?: LiftDidOptions | undefined | null): LiftDidPanel
+
+/**
+ * Fisher's exact test (SciPy `fisher_exact`) on `[[a, b], [c, d]]`: rows are the groups
+ * (treatment, control), columns (converted, not converted). `alternative` defaults to
+ * `'two-sided'` (`'greater'`/`'less'` are accepted as `'larger'`/`'smaller'`).
+ *
+ * Throws `invalid_argument` for a table that is not 2×2 or a cell that is not a whole number
+ * >= 0 (naming `table[i][j]`), `missing_value` for a null cell.
+ */
+export declare function fisherExact(table: [[number, number], [number, number]], alternative?: 'two-sided' | 'larger' | 'smaller'): LiftFisher
+
+/**
  * First-touch, last-touch, linear and position-based credit per channel (in order of first
  * appearance) on aggregated journeys, as ChannelAttribution's `heuristic_models` computes
  * the first three.
@@ -1514,6 +1643,792 @@ export interface DecisionColumns {
  * that are negative or do not satisfy 0 < first + last <= 1.
  */
 export declare function heuristicsSync(paths: Array<AttributionPath>, options?: AttributionHeuristicsOptions | undefined | null): Array<AttributionHeuristicRow>
+
+/** ANCOVA: the treated coefficient of `y ~ 1 + treated + x` by OLS. */
+export interface LiftAncova {
+  /** Classical OLS standard error, t test with `n - 3` degrees of freedom. */
+  classical: LiftInference
+  /** HC1 (heteroscedasticity-robust) standard error with the normal reference. */
+  hc1: LiftInference
+  /** The covariate's coefficient. */
+  slope: number
+  /** Residual degrees of freedom `n - 3`. */
+  dfResid: number
+}
+
+/** One arm as the result gives it back. */
+export interface LiftArm {
+  /** Users. */
+  users: number
+  /** Conversions. */
+  conversions: number
+  /** Revenue, when given. */
+  revenue: number | null
+}
+
+/** One arm of a conversion test. */
+export interface LiftArmInput {
+  /** Users (or units) in the arm: a whole number > 0. */
+  users: number
+  /** Users who converted: a whole number in [0, users]. */
+  conversions: number
+  /** Revenue of the arm (finite, >= 0); gives incremental revenue and iROAS. */
+  revenue?: number | null
+}
+
+/** One pair of a batch. */
+export interface LiftArmPair {
+  /** The treatment arm. */
+  treatment: LiftArmInput
+  /** The control arm. */
+  control: LiftArmInput
+}
+
+/** A failed entry of a batch. */
+export interface LiftBatchFailure {
+  /** What went wrong. */
+  error: LiftError
+}
+
+/** The lift of one campaign from attribution data. */
+export interface LiftCampaign {
+  /** The spec it was computed for (times in epoch ms). */
+  spec: LiftPanelSpec
+  /** The outcome. */
+  outcome: 'sales' | 'transactions' | 'units'
+  /** Exposed units. */
+  exposedUnits: number
+  /** Control units. */
+  controlUnits: number
+  /** Periods. */
+  periods: number
+  /** Pre periods. */
+  prePeriods: number
+  /** Campaign spend in the window. */
+  spend: number
+  /** The campaign's channels. */
+  channels: Array<string>
+  /** The 2×2 difference-in-differences per unit and period (primary). */
+  did: LiftDid2x2
+  /** Two-way fixed effects with treatment from each unit's first exposure. */
+  panel: LiftDidPanel
+  /** The exposed units' counterfactual post mean per unit-period (observed - effect). */
+  baseline: number
+  /** `effect / baseline`. */
+  relativeLift: number
+  /** The relative lift's interval. */
+  relativeInterval: [number, number]
+  /** Incremental outcome over the post window: effect × exposed units × post periods. */
+  incremental: number
+  /** Its standard error. */
+  incrementalStdError: number
+  /** Its interval. */
+  incrementalInterval: [number, number]
+  /** Incremental outcome per unit of spend (NaN without spend). */
+  iroas: number
+  /** Power to detect `mdeRelative × baseline` with this design's standard error. */
+  power: LiftPower
+  /** The absolute effect per unit-period detectable with `targetPower`. */
+  mde: number
+  /** `mde / baseline`. */
+  mdeRelative: number
+  /** The media-mix prior row of this lift (the core's `CampaignLift::mmm_prior`). */
+  mmmPrior: LiftMmmPrior
+}
+
+/** Settings of `campaignLift`; every one is optional. */
+export interface LiftCampaignOptions {
+  /** The outcome compared. Default `'sales'`. */
+  outcome?: 'sales' | 'transactions' | 'units'
+  /** The match-key property. Default `'key'`. */
+  key?: string
+  /** IANA zone for time-zone-naive ISO strings. */
+  assumeZone?: string
+  /** Interval coverage. Default 0.95. */
+  confidence?: number
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+  /** Standard errors of the DiD estimates. Default `'cluster'` (by unit). */
+  covariance?: 'cluster' | 'classical'
+  /** Reference distribution. Default `'t'` (G - 1 degrees of freedom). */
+  reference?: 't' | 'normal'
+  /** The relative effect the power is computed for. Default 0.05. */
+  mdeRelative?: number
+  /** Target power of the reported minimum detectable effect. Default 0.8. */
+  targetPower?: number
+}
+
+/** The cross-correlation of exposure and sales at lags. */
+export interface LiftCcf {
+  /** Lags `-maxLag … maxLag` (positive: sales after exposure). */
+  lags: Array<number>
+  /** The cross-correlation at each lag. */
+  values: Array<number>
+  /** Half-width of the white-noise band, `Φ⁻¹(1 - α/2) / √n`. */
+  band: number
+  /** Length of the series. */
+  n: number
+  /** Coverage of the band. */
+  confidence: number
+  /**
+   * Lags whose |correlation| exceeds the band (descriptive; no multiple-testing
+   * correction).
+   */
+  significantLags: Array<number>
+}
+
+/** Settings of `ccf`. */
+export interface LiftCcfOptions {
+  /** Coverage of the white-noise band, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+}
+
+/** The result of `conversionLift`. */
+export interface LiftConversion {
+  /** The treatment (exposed) arm as given. */
+  treatment: LiftArm
+  /** The control arm as given. */
+  control: LiftArm
+  /** Treatment conversion rate `p_t`. */
+  treatmentRate: number
+  /** Control conversion rate `p_c`. */
+  controlRate: number
+  /** `p_t - p_c`. */
+  absoluteLift: number
+  /** `p_t / p_c - 1` (Infinity when only the control rate is 0, NaN when both are). */
+  relativeLift: number
+  /** `x_t - x_c·n_t/n_c`: conversions beyond what the control rate predicts. */
+  incrementalConversions: number
+  /** `R_t - R_c·n_t/n_c`, when both revenues are given. */
+  incrementalRevenue: number | null
+  /** Spend, as configured. */
+  spend: number | null
+  /** Incremental revenue / spend. */
+  iroas: number | null
+  /** Spend / incremental conversions. */
+  costPerIncrementalConversion: number | null
+  /** Pooled two-proportion z test (statsmodels `proportions_ztest`). */
+  pooledZ: LiftTest
+  /** Unpooled (Wald) z test. */
+  waldZ: LiftTest
+  /** Miettinen–Nurminen score test. */
+  scoreZ: LiftTest
+  /** Fisher's exact test, when it ran. */
+  fisher: LiftFisher | null
+  /** The primary test: Fisher's when it ran, else the pooled z test. */
+  test: LiftTest
+  /** Is the primary test significant at `1 - confidence`? */
+  significant: boolean
+  /** The configured interval of the difference. */
+  differenceInterval: LiftInterval
+  /** The configured ratio interval minus 1: the interval of the relative lift. */
+  relativeLiftInterval: LiftInterval
+  /** Every interval of the difference: Wald, Agresti–Caffo, Newcomb, score. */
+  differenceIntervals: Array<LiftInterval>
+  /** Every interval of the ratio `p_t / p_c`: log, log-adjusted, score. */
+  ratioIntervals: Array<LiftInterval>
+  /** Coverage of the intervals. */
+  confidence: number
+}
+
+/** The exposed and control arms of a conversion test over match keys. */
+export interface LiftConversionGroups {
+  /** Keys with an exposure of the campaign before `end`. */
+  treatment: LiftArm
+  /** The other keys. */
+  control: LiftArm
+}
+
+/** Settings of `conversionLift`; every one is optional. */
+export interface LiftConversionOptions {
+  /** Coverage of every interval, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+  /** Alternative of the tests (the intervals are two-sided). Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+  /**
+   * Media spend behind the treatment (gives iROAS and the cost per incremental
+   * conversion).
+   */
+  spend?: number | null
+  /** The interval reported as `differenceInterval`. Default `'newcomb'`. */
+  differenceMethod?: 'wald' | 'agresti_caffo' | 'newcomb' | 'score'
+  /** The ratio interval behind `relativeLiftInterval`. Default `'log_adjusted'`. */
+  ratioMethod?: 'log' | 'log_adjusted' | 'score'
+  /**
+   * When to run Fisher's exact test: `'auto'` (default: some expected cell count below
+   * 5; it is then the primary test), `'always'` or `'never'`.
+   */
+  fisher?: 'auto' | 'always' | 'never'
+}
+
+/** CUPED with θ pooled over both groups. */
+export interface LiftCuped {
+  /** θ = cov(y, x) / var(x) over all units. */
+  theta: number
+  /** `1 - var(y_adj) / var(y)`: the share of variance removed (≈ ρ²). */
+  varianceReduction: number
+  /** Welch's test on the adjusted outcome (method `'cuped'`). */
+  adjusted: LiftWelch
+  /** Welch's test on the raw outcome, for comparison. */
+  unadjusted: LiftWelch
+  /** The ANCOVA estimate (equal to CUPED up to O(1/n)). */
+  ancova: LiftAncova
+}
+
+/** Confidence and alternative of a planned test. */
+export interface LiftDesignOptions {
+  /** `1 - α`, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+}
+
+/** The result of `did2x2`. */
+export interface LiftDid2x2 {
+  /** The treated×post coefficient with the configured standard error, test and interval. */
+  effect: LiftInference
+  /** The OLS coefficients: intercept, treated, post, treated×post. */
+  params: [number, number, number, number]
+  /** The classical standard error of the effect. */
+  classicalStdError: number
+  /** The cluster-robust (by unit) standard error of the effect. */
+  clusterStdError: number
+  /** Mean outcome per cell, `[treated][post]`. */
+  cellMeans: [[number, number], [number, number]]
+  /** Rows per cell, `[treated][post]`. */
+  cellCounts: [[number, number], [number, number]]
+  /** Rows. */
+  nObs: number
+  /** Distinct units (the clusters). */
+  nClusters: number
+  /** `effect / (mean(treated, post) - effect)`; NaN when that baseline is 0. */
+  relativeEffect: number
+}
+
+/** The rows of a 2×2 difference-in-differences, as columns of equal length. */
+export interface LiftDidData {
+  /** The unit (store, customer) of each row: numbers or strings. */
+  unit: Array<number | string> | Float64Array | Int32Array | Uint32Array
+  /** Is the row's unit in the treated group (fixed per unit)? */
+  treated: Array<boolean> | Uint8Array
+  /** Is the row after the change? */
+  post: Array<boolean> | Uint8Array
+  /** The outcome. */
+  y: Array<number> | Float64Array
+}
+
+/** Settings of the difference-in-differences estimators. */
+export interface LiftDidOptions {
+  /** Interval coverage, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+  /**
+   * The standard error behind the effect's test and interval: `'cluster'` (default:
+   * cluster-robust by unit, statsmodels `cov_type="cluster"`) or `'classical'`.
+   */
+  covariance?: 'cluster' | 'classical'
+  /**
+   * The reference distribution: `'t'` (default: G - 1 degrees of freedom for cluster
+   * errors, N - rank for classical ones) or `'normal'`.
+   */
+  reference?: 't' | 'normal'
+}
+
+/** The result of `didPanel`. */
+export interface LiftDidPanel {
+  /** The coefficient of `treated` with the configured standard error, test and interval. */
+  effect: LiftInference
+  /** The classical standard error of the effect. */
+  classicalStdError: number
+  /** The cluster-robust (by unit) standard error of the effect. */
+  clusterStdError: number
+  /** Rows. */
+  nObs: number
+  /** Distinct units. */
+  nUnits: number
+  /** Distinct periods. */
+  nPeriods: number
+  /** Columns of the full design matrix, `nUnits + nPeriods`. */
+  nParams: number
+  /** Clusters (= units). */
+  nClusters: number
+  /** Rows with `treated` true. */
+  treatedObs: number
+}
+
+/** Why one entry of a batch failed: the error `conversionLift` would have thrown. */
+export interface LiftError {
+  /** The core's code (`invalid_argument`, `missing_value`, …). */
+  code: string
+  /** The core's message. */
+  message: string
+  /** The field, when the error names one (`treatment.users`). */
+  field: string | null
+  /** The entry's index in the batch. */
+  row: number | null
+}
+
+/** A validated experiment definition, defaults filled in; times in epoch ms. */
+export interface LiftExperiment {
+  /** Key. */
+  key: string
+  /** Name. */
+  name: string
+  /** Test type. */
+  testType: 'conversion' | 'continuous' | 'ratio' | 'diff_in_diff' | 'panel'
+  /** Metric. */
+  metric: string
+  /** Campaign. */
+  campaign: string | null
+  /** Variants. */
+  variants: Array<LiftVariant>
+  /** Confidence level. */
+  confidence: number
+  /** Minimum detectable effect. */
+  mde: number
+  /** `'relative'` or `'absolute'`. */
+  mdeKind: 'relative' | 'absolute'
+  /** The alternative. */
+  alternative: 'two-sided' | 'larger' | 'smaller'
+  /** Start (epoch ms). */
+  start: number | null
+  /** End (epoch ms). */
+  end: number | null
+}
+
+/** An experiment definition. */
+export interface LiftExperimentInput {
+  /** Unique key (e.g. `'2025-q3-retail-launch'`). */
+  key: string
+  /** Human name. Default `''`. */
+  name?: string
+  /** The test type. */
+  testType: 'conversion' | 'continuous' | 'ratio' | 'diff_in_diff' | 'panel'
+  /** The metric (`'conversion_rate'`, `'revenue_per_user'`, `'basket_size'` …). */
+  metric: string
+  /** The campaign under test. */
+  campaign?: string | null
+  /** The variants. */
+  variants: Array<LiftVariantInput>
+  /** Confidence level in (0, 1). Default 0.95. */
+  confidence?: number
+  /** The minimum detectable effect it was planned for. Default 0.05. */
+  mde?: number
+  /** Whether `mde` is `'relative'` (default) or `'absolute'`. */
+  mdeKind?: 'relative' | 'absolute'
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+  /** Start, if scheduled. */
+  start?: Date | number | bigint | string | null
+  /** End, if scheduled. */
+  end?: Date | number | bigint | string | null
+}
+
+/** Fisher's exact test on a 2×2 table. */
+export interface LiftFisher {
+  /** The sample odds ratio `(a·d) / (b·c)` (SciPy's; Infinity or NaN at zero cells). */
+  oddsRatio: number
+  /** The p-value under `alternative`. */
+  pValue: number
+  /** The alternative. */
+  alternative: 'two-sided' | 'larger' | 'smaller'
+}
+
+/** An estimate with its standard error, test and interval. */
+export interface LiftInference {
+  /** The point estimate (a difference, a coefficient …). */
+  estimate: number
+  /** Its standard error. */
+  stdError: number
+  /** `estimate / stdError`. */
+  statistic: number
+  /** The p-value under `alternative`. */
+  pValue: number
+  /** The reference distribution of the statistic. */
+  reference: 'normal' | 'student_t'
+  /** Its degrees of freedom (Infinity for the normal). */
+  df: number
+  /** The alternative the p-value and the interval are for. */
+  alternative: 'two-sided' | 'larger' | 'smaller'
+  /** The interval (half-infinite for a one-sided alternative). */
+  interval: LiftInterval
+  /** `pValue < 1 - confidence`. */
+  significant: boolean
+}
+
+/** A confidence interval with the method that produced it. */
+export interface LiftInterval {
+  /** How it was computed. */
+  method: 'wald' | 'agresti_caffo' | 'newcomb' | 'score' | 'log' | 'log_adjusted' | 'welch_t' | 'z' | 'cuped' | 'ancova_ols' | 'ancova_hc1' | 'ols' | 'ols_cluster' | 'delta_method' | 'bootstrap'
+  /** Lower bound (may be -Infinity, or 0 for a ratio whose variance is infinite). */
+  low: number
+  /** Upper bound (may be Infinity). */
+  high: number
+  /** Nominal coverage, e.g. 0.95. */
+  confidence: number
+}
+
+/** A minimum detectable effect. */
+export interface LiftMde {
+  /**
+   * The smallest absolute effect detected with the target power (negative for
+   * `'smaller'`).
+   */
+  absolute: number
+  /** `absolute / baseline`. */
+  relative: number
+  /** The power at that effect (the target, to root-finding precision). */
+  power: number
+}
+
+/** Settings of the minimum detectable effect. */
+export interface LiftMdeOptions {
+  /** Target power. Default 0.8. */
+  power?: number
+  /** `1 - α`. Default 0.95. */
+  confidence?: number
+  /** The alternative (`'smaller'` gives a negative effect). Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+}
+
+/**
+ * One row of the media-mix prior table: a campaign's incremental effect with its standard
+ * error and spend, as MMMs take a calibration prior.
+ */
+export interface LiftMmmPrior {
+  /** The campaign. */
+  campaign: string
+  /** Its channel, or its channels joined with `+`. */
+  channel: string
+  /** The outcome. */
+  metric: 'sales' | 'transactions' | 'units'
+  /** Window start: the campaign start (epoch ms). */
+  start: number
+  /** Window end, exclusive (epoch ms). */
+  end: number
+  /** The method of the estimate. */
+  method: 'ols_cluster' | 'ols'
+  /** Incremental outcome over the window. */
+  effect: number
+  /** Its standard error. */
+  stdError: number
+  /** Interval of the effect. */
+  ciLow: number
+  /** Interval of the effect. */
+  ciHigh: number
+  /** Coverage of the interval. */
+  confidence: number
+  /** Spend in the window. */
+  spend: number
+  /** effect / spend (NaN without spend). */
+  roi: number
+  /** stdError / spend (NaN without spend). */
+  roiStdError: number
+  /** Exposed units. */
+  exposedUnits: number
+  /** Control units. */
+  controlUnits: number
+}
+
+/** Anything with the `mmmPrior` of a `campaignLift` result. */
+export interface LiftMmmPriorSource {
+  /** The prior row. */
+  mmmPrior: LiftMmmPrior
+}
+
+/** The rows of a two-way fixed-effects panel, as columns of equal length. */
+export interface LiftPanelData {
+  /** The unit of each row: numbers or strings. */
+  unit: Array<number | string> | Float64Array | Int32Array | Uint32Array
+  /** The period of each row: numbers or strings (e.g. `'2025-W14'`). */
+  period: Array<number | string> | Float64Array | Int32Array | Uint32Array
+  /** Is the unit under treatment in this period (a treated store after its launch)? */
+  treated: Array<boolean> | Uint8Array
+  /** The outcome. */
+  y: Array<number> | Float64Array
+}
+
+/** Settings of `storePanel`. */
+export interface LiftPanelOptions {
+  /** The outcome per unit and period. Default `'sales'`. */
+  outcome?: 'sales' | 'transactions' | 'units'
+  /** The match-key property. Default `'key'`. */
+  key?: string
+  /** IANA zone for time-zone-naive ISO strings. */
+  assumeZone?: string
+}
+
+/** The spec a result was computed for; times in epoch milliseconds. */
+export interface LiftPanelSpec {
+  /** The campaign. */
+  campaign: string
+  /** Start of the first pre period (epoch ms). */
+  preStart: number
+  /** Start of the first post period (epoch ms). */
+  campaignStart: number
+  /** End of the last post period, exclusive (epoch ms). */
+  end: number
+  /** Period length (ms). */
+  period: number
+}
+
+/** Which campaign, and the calendar of the comparison. */
+export interface LiftPanelSpecInput {
+  /** The campaign under test (as in the exposures' `campaign` column). */
+  campaign: string
+  /** Start of the first pre period. */
+  preStart: Date | number | bigint | string
+  /**
+   * Start of the first post period (usually the campaign's launch). `campaignStart -
+   * preStart` must be a whole number of periods.
+   */
+  campaignStart: Date | number | bigint | string
+  /** End of the last post period (exclusive). */
+  end: Date | number | bigint | string
+  /** Period length: milliseconds, or `'7d'`, `'1w'`, `'12h'`, `'90m'`, `'45s'`. */
+  period: number | string
+}
+
+/** A power calculation. */
+export interface LiftPower {
+  /** The probability of rejecting the null when the effect is `effect`. */
+  power: number
+  /** The effect assumed (absolute). */
+  effect: number
+  /** Standard deviation of the statistic under the null, per √(treatment unit). */
+  stdNull: number
+  /** Standard deviation under the alternative, per √(treatment unit). */
+  stdAlternative: number
+  /** Treatment units (NaN for `powerFromSe`). */
+  nTreatment: number
+  /** Control units (NaN for `powerFromSe`). */
+  nControl: number
+  /** Significance level `1 - confidence`. */
+  alpha: number
+  /** The alternative. */
+  alternative: 'two-sided' | 'larger' | 'smaller'
+  /** Always `'normal_power'` (statsmodels `normal_power_het`). */
+  method: 'normal_power'
+}
+
+/**
+ * One arm of a ratio metric: per-unit numerators and denominators (one entry per unit of
+ * randomisation).
+ */
+export interface LiftRatioArmInput {
+  /** Per-unit numerator (items, revenue, category revenue); finite. */
+  numerator: Array<number> | Float64Array
+  /** Per-unit denominator (baskets, orders, basket revenue); finite, >= 0, not all 0. */
+  denominator: Array<number> | Float64Array
+}
+
+/** The seeded bootstrap cross-check of a ratio metric. */
+export interface LiftRatioBootstrap {
+  /** Replicates drawn. */
+  resamples: number
+  /** The seed used (a number when it is a safe integer, else a bigint). */
+  seed: number | bigint
+  /** Sample standard deviation (ddof = 1) of the replicated differences. */
+  differenceStdError: number
+  /** Percentile interval of the difference (method `'bootstrap'`). */
+  differenceInterval: LiftInterval
+  /** Percentile interval of the relative lift. */
+  relativeLiftInterval: LiftInterval
+}
+
+/** One arm's ratio and its delta-method standard error. */
+export interface LiftRatioEstimate {
+  /** `mean(numerator) / mean(denominator)`. */
+  ratio: number
+  /** The delta-method standard error of the ratio. */
+  stdError: number
+  /** Units. */
+  n: number
+  /** Σ numerator. */
+  numeratorSum: number
+  /** Σ denominator. */
+  denominatorSum: number
+}
+
+/** The result of `ratioMetric`. */
+export interface LiftRatioMetric {
+  /** The treatment arm. */
+  treatment: LiftRatioEstimate
+  /** The control arm. */
+  control: LiftRatioEstimate
+  /** `R_t - R_c`: delta method, z test. */
+  difference: LiftInference
+  /** `R_t / R_c - 1`: delta method, z test (not finite when the control ratio is 0). */
+  relativeLift: LiftInference
+  /** The bootstrap cross-check, unless `bootstrap: null`. */
+  bootstrap: LiftRatioBootstrap | null
+}
+
+/** Settings of `ratioMetric`. */
+export interface LiftRatioOptions {
+  /** Interval coverage, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+  /** Bootstrap resamples (>= 100), or `null` to skip the bootstrap. Default 2000. */
+  bootstrap?: number | null
+  /**
+   * Seed of the bootstrap (a safe integer >= 0 or a bigint below 2^64). Default
+   * 20251124. The result depends only on it and the data, never on the number of threads.
+   */
+  seed?: number | bigint
+}
+
+/** A sample size. */
+export interface LiftSampleSize {
+  /** The exact (real) treatment size at which the power equals the target. */
+  nTreatmentExact: number
+  /** Treatment units to recruit: the exact size rounded up. */
+  nTreatment: number
+  /** Control units to recruit: `ceil(ratio · nTreatmentExact)`. */
+  nControl: number
+  /** Both arms. */
+  total: number
+  /** The power reached with the rounded sizes (>= the target). */
+  power: number
+}
+
+/** Settings of the sample size. */
+export interface LiftSampleSizeOptions {
+  /** Control units per treatment unit. Default 1. */
+  ratio?: number
+  /** Target power. Default 0.8. */
+  power?: number
+  /** `1 - α`. Default 0.95. */
+  confidence?: number
+  /** The alternative. Default `'two-sided'`. */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+}
+
+/** Size, mean and variance (ddof = 1) of a sample. */
+export interface LiftSampleSummary {
+  /** Observations. */
+  n: number
+  /** Mean. */
+  mean: number
+  /** Sample variance (divisor n - 1). */
+  variance: number
+}
+
+/** A sample given by its summary statistics. */
+export interface LiftSampleSummaryInput {
+  /** Observations (>= 2). */
+  n: number
+  /** Mean. */
+  mean: number
+  /** Sample variance (divisor n - 1), >= 0. */
+  variance: number
+}
+
+/** A unit × period panel built from attribution data (one row per unit and period). */
+export interface LiftStorePanel {
+  /** The units' keys as text, indexed by unit number (ascending key order). */
+  unitKeys: Array<string>
+  /** Unit number per row. */
+  unit: Array<number>
+  /** Period number per row (0 = the first pre period). */
+  period: Array<number>
+  /** Was the row's unit exposed to the campaign? */
+  exposed: Array<boolean>
+  /** Is the row's period post (starts at or after `campaignStart`)? */
+  post: Array<boolean>
+  /**
+   * Is the unit treated in this period (exposed, from the period of its first campaign
+   * exposure)?
+   */
+  treatedNow: Array<boolean>
+  /** The outcome per row. */
+  outcome: Float64Array
+  /** Exposed units. */
+  exposedUnits: number
+  /** Control units. */
+  controlUnits: number
+  /** Periods. */
+  periods: number
+  /** Pre periods. */
+  prePeriods: number
+  /** Media cost of the campaign's exposures in `[preStart, end)` (missing costs count 0). */
+  spend: number
+  /** Exposures of the campaign without a cost. */
+  exposuresWithoutCost: number
+  /** The campaign's channels, sorted. */
+  channels: Array<string>
+}
+
+/** How the attribution tables are read. */
+export interface LiftTableOptions {
+  /**
+   * The property (rows) or column (columns) holding the match key in both tables. Default
+   * `'key'`.
+   */
+  key?: string
+  /** IANA zone in which ISO strings without `Z` or an offset are read (tables and spec). */
+  assumeZone?: string
+}
+
+/** A hypothesis test. */
+export interface LiftTest {
+  /** The method. */
+  method: 'pooled_z' | 'wald_z' | 'score_z' | 'fisher_exact'
+  /** The statistic (z, or the odds ratio for Fisher's test). */
+  statistic: number
+  /** The p-value under `alternative`. */
+  pValue: number
+  /** The alternative. */
+  alternative: 'two-sided' | 'larger' | 'smaller'
+}
+
+/** Interval coverage and alternative, shared by most functions. */
+export interface LiftTestOptions {
+  /** Interval coverage, strictly between 0 and 1. Default 0.95. */
+  confidence?: number
+  /**
+   * The alternative hypothesis (SciPy's `'greater'`/`'less'` are accepted too). Default
+   * `'two-sided'`.
+   */
+  alternative?: 'two-sided' | 'larger' | 'smaller'
+}
+
+/** One arm of a validated experiment. */
+export interface LiftVariant {
+  /** Name. */
+  name: string
+  /** Is it the control? */
+  isControl: boolean
+  /** Share of traffic in percent. */
+  trafficWeight: number
+}
+
+/** One arm of an experiment. */
+export interface LiftVariantInput {
+  /** Its name, unique within the experiment. */
+  name: string
+  /** Is it the control? Exactly one variant is. Default false. */
+  isControl?: boolean
+  /** Share of traffic in percent; the weights sum to 100. */
+  trafficWeight: number
+}
+
+/** Welch's unequal-variance t test of `mean_t - mean_c`. */
+export interface LiftWelch {
+  /** The treatment sample. */
+  treatment: LiftSampleSummary
+  /** The control sample. */
+  control: LiftSampleSummary
+  /**
+   * The difference of means with Welch's standard error, t statistic
+   * (Welch–Satterthwaite degrees of freedom), p-value and interval.
+   */
+  inference: LiftInference
+  /** `mean_t / mean_c - 1`. */
+  relativeLift: number
+}
 
 /**
  * The exact Markov removal-effect model of `order` (default 1) on aggregated journeys: the
@@ -1529,6 +2444,30 @@ export declare function heuristicsSync(paths: Array<AttributionPath>, options?: 
  * value (naming the row); `invalid_argument` for an order outside 1..4.
  */
 export declare function markovSync(paths: Array<AttributionPath>, options?: AttributionMarkovOptions | undefined | null): AttributionMarkovReport
+
+/**
+ * Minimum detectable difference of means (`relative` is relative to `baseline`, the
+ * control mean).
+ *
+ * Throws `invalid_argument` for bad inputs.
+ */
+export declare function mdeMeans(baseline: number, sdTreatment: number, sdControl: number, nTreatment: number, nControl: number, options?: LiftMdeOptions | undefined | null): LiftMde
+
+/**
+ * Minimum detectable effect for proportions: the smallest `|p_t - p_c|` detected with
+ * probability `options.power` (default 0.8), found by bracketed root finding on the exact
+ * power.
+ *
+ * Throws `invalid_argument` for bad inputs, or (naming `power`) when even the largest
+ * possible effect does not reach the target power with these sizes.
+ */
+export declare function mdeProportions(baseline: number, nTreatment: number, nControl: number, options?: LiftMdeOptions | undefined | null): LiftMde
+
+/**
+ * The media-mix prior table of several `campaignLift` results: one row per lift, in order
+ * (the `mmmPrior` of each).
+ */
+export declare function mmmPriors(lifts: Array<Pick<LiftCampaign, 'mmmPrior'>>): Array<LiftMmmPrior>
 
 /**
  * Runs a normaliser over `text`: `'default'` (when omitted), `'pg_trgm'` (no step) or step
@@ -1551,6 +2490,33 @@ export interface Normalized {
   quantities: Array<Quantity>
 }
 
+/**
+ * Power of a z test whose estimator has standard error `stdError` (a
+ * difference-in-differences estimate, a ratio metric) to detect a true effect `effect`.
+ *
+ * Throws `invalid_argument` for a non-finite effect, a standard error that is not finite
+ * > 0 or a confidence outside (0, 1).
+ */
+export declare function powerFromSe(effect: number, stdError: number, options?: LiftDesignOptions | undefined | null): LiftPower
+
+/**
+ * Power of the two-sample z test of means with unequal standard deviations.
+ *
+ * Throws `invalid_argument` for a non-finite effect, a standard deviation or group size
+ * that is not finite > 0, or a confidence outside (0, 1).
+ */
+export declare function powerMeans(effect: number, sdTreatment: number, sdControl: number, nTreatment: number, nControl: number, options?: LiftDesignOptions | undefined | null): LiftPower
+
+/**
+ * Power of the two-proportion z test (statsmodels `power_proportions_2indep`, exact
+ * two-variance normal power): control rate `baseline`, treatment rate `baseline + effect`,
+ * `nTreatment` and `nControl` units.
+ *
+ * Throws `invalid_argument` for a baseline or treatment rate outside (0, 1), a group size
+ * that is not finite > 0 or a confidence outside (0, 1).
+ */
+export declare function powerProportions(baseline: number, effect: number, nTreatment: number, nControl: number, options?: LiftDesignOptions | undefined | null): LiftPower
+
 /** A size, volume, weight or pack count found in brand text. */
 export interface Quantity {
   /** The text it was read from (`1,5 L`, `6x330ml`, `(Pack of 12)`). */
@@ -1566,6 +2532,18 @@ export interface Quantity {
   /** How many units a pack holds (6 for `6x330ml`). */
   packCount: number | null
 }
+
+/**
+ * A ratio metric (basket size = items / baskets, average order value = revenue / orders,
+ * category share) compared between two arms by the delta method, per unit of randomisation
+ * (a customer's baskets are correlated), with a seeded percentile-bootstrap cross-check.
+ *
+ * Throws `length_mismatch` when an arm's columns differ in length; `invalid_argument` naming
+ * the column (`treatment.numerator`, …, with the row) for fewer than 2 units, a non-finite
+ * numerator, a negative or non-finite denominator, all-zero denominators, fewer than 100
+ * resamples, a bad seed or option; `missing_value` for a null.
+ */
+export declare function ratioMetric(treatment: LiftRatioArmInput, control: LiftRatioArmInput, options?: LiftRatioOptions | undefined | null): LiftRatioMetric
 
 /** The parts of a `Decision` the triage queue reads: every `Decision` is one. */
 export interface RecordedDecision {
@@ -1629,6 +2607,24 @@ export interface ResolverOptions {
    */
   pgTrgmCompatible?: boolean
 }
+
+/**
+ * Sample size for a difference of means `effect`.
+ *
+ * Throws `invalid_argument` for a zero or non-finite effect, an effect pointing away from a
+ * one-sided alternative, or bad standard deviations, ratio, power or confidence.
+ */
+export declare function sampleSizeMeans(effect: number, sdTreatment: number, sdControl: number, options?: LiftSampleSizeOptions | undefined | null): LiftSampleSize
+
+/**
+ * Sample size for proportions: treatment units (and `options.ratio` × as many control
+ * units, default 1) at which the test of `baseline` vs `baseline + effect` has the target
+ * power (default 0.8).
+ *
+ * Throws `invalid_argument` for a zero effect, rates outside (0, 1), an effect pointing away
+ * from a one-sided alternative, or a bad ratio, power or confidence.
+ */
+export declare function sampleSizeProportions(baseline: number, effect: number, options?: LiftSampleSizeOptions | undefined | null): LiftSampleSize
 
 /**
  * `scorePairsSync` on the libuv thread pool: the same scores (nulls give `NaN`), delivered
@@ -1715,6 +2711,20 @@ export declare function similarity(a: string | Buffer, b: string | Buffer): numb
 export declare function similarityDistance(a: string | Buffer, b: string | Buffer): number
 
 /**
+ * The unit × period panel of `spec.campaign` from attribution tables (the same inputs as
+ * `attributeSync`): a unit is a match key with a transaction in `[preStart, end)` or an
+ * exposure of the campaign; it is exposed when it has a campaign exposure before `end`;
+ * periods of `spec.period` from `preStart`; the outcome per unit-period is the sum of
+ * transaction values (`'sales'`), their count or the units sold, 0 without transactions.
+ * The columns feed `did2x2` / `didPanel` directly.
+ *
+ * Throws what `attributeSync` throws for the tables; `invalid_argument` for a bad spec
+ * (naming `period`, `campaignStart`, `end`, `campaign`: unknown or without exposures) or
+ * outcome.
+ */
+export declare function storePanel(exposures: Array<AttributionExposureRow & Record<string, unknown>> | AttributionExposureColumns, transactions: Array<AttributionTransactionRow & Record<string, unknown>> | AttributionTransactionColumns, spec: LiftPanelSpecInput, options?: LiftPanelOptions | undefined | null): LiftStorePanel
+
+/**
  * `needle <<% haystack`: `strictWordSimilarity(needle, haystack) >= threshold` (default
  * 0.72).
  *
@@ -1752,6 +2762,33 @@ export interface TriageItem {
   /** The brand it was mapped to. */
   mappedBrandId: number | null
 }
+
+/**
+ * Checks an experiment definition by the core's rules (a key and a metric, at least two
+ * variants with distinct non-empty names, exactly one control, traffic weights in [0, 100]
+ * summing to 100, confidence in (0, 1), MDE > 0, start <= end) and returns it with its
+ * defaults filled in (confidence 0.95, mde 0.05, `'relative'`, `'two-sided'`).
+ *
+ * Throws `invalid_argument` naming the field (`variants[1].trafficWeight`,
+ * `variants.isControl`, `testType`, …), `missing_value` for a null weight.
+ */
+export declare function validateExperiment(definition: LiftExperimentInput): LiftExperiment
+
+/**
+ * Welch's t test (SciPy `ttest_ind(equal_var=False)`) of two samples (`Float64Array`s or
+ * arrays of numbers).
+ *
+ * Throws `invalid_argument` for fewer than 2 observations in a sample, a non-finite value
+ * (naming the sample and row) or a bad option; `missing_value` for a null in an array.
+ */
+export declare function welch(treatment: Float64Array | Array<number>, control: Float64Array | Array<number>, options?: LiftTestOptions | undefined | null): LiftWelch
+
+/**
+ * Welch's t test from summary statistics `{ n, mean, variance }`.
+ *
+ * Throws `invalid_argument` for `n` < 2, a non-finite mean or a negative variance.
+ */
+export declare function welchFromSummary(treatment: LiftSampleSummaryInput, control: LiftSampleSummaryInput, options?: LiftTestOptions | undefined | null): LiftWelch
 
 /**
  * `needle <% haystack`: `wordSimilarity(needle, haystack) >= threshold` (default 0.72).

@@ -61,7 +61,7 @@ enum Cell {
 }
 
 /// A cell as Node-API reads it: the types tried in order, anything else last.
-type JsCell<'a> = Option<Either5<f64, String, BigInt, JsDate<'a>, Unknown<'a>>>;
+pub(crate) type JsCell<'a> = Option<Either5<f64, String, BigInt, JsDate<'a>, Unknown<'a>>>;
 
 impl Cell {
     fn read(value: JsCell<'_>) -> napi::Result<Cell> {
@@ -1169,7 +1169,7 @@ pub struct AttributeTask {
 }
 
 /// The exposures argument as Node-API reads it.
-type JsTable<'a> = Either<Array<'a>, Object<'a>>;
+pub(crate) type JsTable<'a> = Either<Array<'a>, Object<'a>>;
 
 impl AttributeTask {
     /// Copies the inputs and settings out of JavaScript. Values of the wrong JavaScript type
@@ -2355,5 +2355,78 @@ pub fn shapley_sync(
             channels: channel_credits(table.channels(), &lib::shapley_simplified(&table)),
             sets: Vec::new(),
         })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared with the lift binding (`crate::lift`): the same tables and times
+// ---------------------------------------------------------------------------------------
+
+/// Both attribution tables copied out of JavaScript, in every form `attributeSync` takes
+/// (rows or columns, `key` naming the match-key property).
+pub(crate) struct JsTables {
+    exposures: RawTable,
+    transactions: RawTable,
+}
+
+impl JsTables {
+    /// Copies both tables; a whole argument, row or column of the wrong JavaScript type
+    /// throws here, as in `attributeSync`.
+    pub(crate) fn read(
+        exposures: JsTable<'_>,
+        transactions: JsTable<'_>,
+        key: Option<&str>,
+    ) -> error::Result<JsTables> {
+        let key = key.unwrap_or("key");
+        Ok(JsTables {
+            exposures: RawTable::read(exposures, "exposures", &EXPOSURE_FIELDS, key)?,
+            transactions: RawTable::read(transactions, "transactions", &TRANSACTION_FIELDS, key)?,
+        })
+    }
+
+    /// Converts and checks every cell exactly as `attributeSync` does (`assumeZone` reads
+    /// time-zone-naive strings).
+    pub(crate) fn tables(
+        &self,
+        assume_zone: Option<&str>,
+    ) -> ces::Result<(ExposureTable, TransactionTable)> {
+        let assume = assume_zone
+            .map(|z| Zone::new(z, "assumeZone"))
+            .transpose()?;
+        let (mut ex, _) = exposure_table(&self.exposures, assume.as_ref())?;
+        let (mut tx, _, _) = transaction_table(&self.transactions, assume.as_ref())?;
+        align_keys(&mut ex.key, &mut tx.key);
+        Ok((ExposureTable::new(ex)?, TransactionTable::new(tx)?))
+    }
+}
+
+/// A time argument as epoch microseconds, by the rules of the tables' times: a `Date` or a
+/// number is epoch milliseconds, a bigint epoch microseconds, a string ISO 8601 with `Z` or
+/// an offset (or read in `assumeZone`). `missing_value` for null, `invalid_argument` naming
+/// `field` otherwise.
+pub(crate) fn instant(
+    value: JsCell<'_>,
+    field: &str,
+    assume_zone: Option<&str>,
+) -> error::Result<i64> {
+    let cell = Cell::read(value).map_err(|e| error::napi_to_js(e, field))?;
+    let zone = assume_zone
+        .map(|z| Zone::new(z, "assumeZone"))
+        .transpose()
+        .map_err(to_js)?;
+    let v = cell_value(&cell);
+    match time_of(v, zone.as_ref()) {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(to_js(CesError::MissingValue {
+            row: Row(None),
+            field: field.to_owned(),
+        })),
+        Err(reason) => {
+            let shown = match v {
+                Value::Text(s) => format!("{s:?}"),
+                v => render(v),
+            };
+            Err(to_js(invalid(None, field, shown, &reason)))
+        }
     }
 }

@@ -9,12 +9,15 @@
 //! Brand resolution (`Catalog`, `Resolver`, `TriageQueue`, `normalize`, `calibrate`) is in
 //! [`brands`]; CPA merge (`cpaMergeSync`, `cpaMergeAsync`, `CpaMerge`) in [`cpa`];
 //! exposure-window attribution (`attributeSync`, `attributeAsync`, `Attribution`,
-//! `markovSync`, `heuristicsSync`, `shapleySync`) in [`attribution`].
+//! `markovSync`, `heuristicsSync`, `shapleySync`) in [`attribution`]; lift (`conversionLift`,
+//! power and sample size, `welch`, `cuped`, `did2x2`, `didPanel`, `ratioMetric`, `ccf`,
+//! `campaignLift`, …) in [`lift`].
 
 pub mod attribution;
 pub mod brands;
 pub mod cpa;
 mod error;
+pub mod lift;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
