@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::tables::{self, Table};
 
 /// `InvalidArgumentError` for `value` of `field` (no row).
-fn invalid(field: &str, value: String, reason: impl Into<String>) -> Error {
+pub(crate) fn invalid(field: &str, value: String, reason: impl Into<String>) -> Error {
     CesError::InvalidArgument {
         row: Row(None),
         field: field.into(),
@@ -35,7 +35,7 @@ fn invalid(field: &str, value: String, reason: impl Into<String>) -> Error {
     .into()
 }
 
-fn repr(obj: &Bound<'_, PyAny>) -> String {
+pub(crate) fn repr(obj: &Bound<'_, PyAny>) -> String {
     obj.repr().map_or_else(|_| "?".into(), |r| r.to_string())
 }
 
@@ -489,14 +489,21 @@ fn models_of(obj: &Bound<'_, PyAny>) -> Result<Vec<Model>> {
 
 /// A `datetime.datetime` as µs since the epoch, UTC: aware, or naive read in `assume_zone`.
 fn instant(obj: &Bound<'_, PyAny>, field: &str, assume_zone: Option<&Tz>) -> Result<i64> {
+    instant_of(obj, field, assume_zone, "a datetime.datetime or None")
+}
+
+/// A timezone-aware datetime (or a naive one with `assume_zone`) as µs since the epoch;
+/// `expected` names what the argument may be in the type error.
+pub(crate) fn instant_of(
+    obj: &Bound<'_, PyAny>,
+    field: &str,
+    assume_zone: Option<&Tz>,
+    expected: &str,
+) -> Result<i64> {
     let py = obj.py();
     let dt = py.import(intern!(py, "datetime"))?;
     if !obj.is_instance(&dt.getattr(intern!(py, "datetime"))?)? {
-        return Err(Error::wrong_type_named(
-            field,
-            "a datetime.datetime or None",
-            obj,
-        ));
+        return Err(Error::wrong_type_named(field, expected, obj));
     }
     let utc = dt
         .getattr(intern!(py, "timezone"))?

@@ -5,7 +5,8 @@
 //!   `ces.CesError` and `ValueError`, and every instance carries `code`, `row`, `field` and
 //!   `message`. Errors about one input of a CPA merge also carry `input` (`everflow`,
 //!   `redtrack`, `mapping`); `InvalidRecordError` adds `value` and `reason`,
-//!   `DuplicateKeyError` `key` and `first_row`, `MalformedInputError` `location`.
+//!   `DuplicateKeyError` `key` and `first_row`, `MalformedInputError` `location`;
+//!   `InvalidArgumentError` adds `value` and `reason`.
 //! * A value that an output type cannot hold (money beyond `decimal128(38, S)`) becomes an
 //!   `OverflowError` naming the column.
 //! * An argument of the wrong Python or Arrow type becomes a `TypeError` naming the argument.
@@ -245,6 +246,10 @@ fn core_error(py: Python<'_>, err: &ces::CesError) -> PyResult<PyErr> {
         } => {
             exc.setattr("input", input)?;
             exc.setattr("location", location)?;
+        }
+        ces::CesError::InvalidArgument { value, reason, .. } => {
+            exc.setattr("value", value)?;
+            exc.setattr("reason", reason)?;
         }
         _ => {}
     }

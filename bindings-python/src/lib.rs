@@ -2,9 +2,10 @@
 //!
 //! Thin bindings over [`ces::trgm`] (this file), [`ces::brands`] ([`brands`], with the
 //! Arrow conversions of its tables and columns in [`tables`]), [`ces::cpa`] ([`cpa`], with
-//! the Arrow conversions of its inputs and outputs in [`cpa_tables`]) and
+//! the Arrow conversions of its inputs and outputs in [`cpa_tables`]),
 //! [`ces::attribution`] ([`attribution`], with its Arrow conversions in
-//! [`attribution_tables`]): arguments are converted
+//! [`attribution_tables`]) and [`ces::lift`] ([`lift`], with its Arrow conversions in
+//! [`lift_tables`]): arguments are converted
 //! (Python `str`, Arrow tables and columns through the Arrow PyCapsule interface), the core is
 //! called with the interpreter detached for batches and long texts, and errors are mapped in
 //! [`error`], the only place that builds Python exceptions. The Python facade
@@ -18,6 +19,8 @@ mod brands;
 mod cpa;
 mod cpa_tables;
 mod error;
+mod lift;
+mod lift_tables;
 mod tables;
 
 use std::sync::Arc;
@@ -353,5 +356,6 @@ fn _ces(m: &Bound<'_, PyModule>) -> PyResult<()> {
     brands::register(m)?;
     cpa::register(m)?;
     attribution::register(m)?;
+    lift::register(m)?;
     error::register(m)
 }

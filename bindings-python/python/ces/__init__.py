@@ -49,6 +49,12 @@ Attribution (:mod:`ces.attribution`) credits transactions to the exposures that 
 ``ces.attribution.attribute(exposures, transactions, key="customer_id")`` takes Arrow tables
 and returns credit rows, roll-ups with the unattributed bucket and bootstrap intervals.
 
+Lift (:mod:`ces.lift`) measures the incremental effect of exposure with the tests and
+intervals of statsmodels and SciPy: conversion lift (every interval named by its method),
+power, MDE and sample size, Welch, CUPED and ANCOVA, difference-in-differences with
+cluster-robust errors, ratio metrics, and campaign lift from the attribution tables with its
+media-mix prior: ``ces.lift.conversion_lift((10_000, 560), (10_000, 500))``.
+
 Errors raised by the core are subclasses of :class:`CesError` (and of ``ValueError``), one
 per stable code, with ``code``, ``row``, ``field`` and ``message`` attributes (catalog
 errors name the row and column: ``row 2: invalid value for `brands.id` …``). Arguments of
@@ -101,7 +107,7 @@ from ._ces import (
     word_similarity,
 )
 
-from . import attribution, cpa
+from . import attribution, cpa, lift
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -144,6 +150,7 @@ __all__ = [
     "calibrate",
     "cpa",
     "evaluate",
+    "lift",
     "normalize",
     "score_pairs",
     "show_trgm",

@@ -66,6 +66,31 @@ __all__ = [
     "ATTRIBUTION_UNATTRIBUTED",
     "ATTRIBUTION_MAX_WINDOW_SECONDS",
     "ATTRIBUTION_MAX_EXACT_SHAPLEY_CHANNELS",
+    "CampaignLiftRun",
+    "LIFT_METHODS",
+    "lift_conversion",
+    "lift_conversion_batch",
+    "lift_fisher_exact",
+    "lift_power_proportions",
+    "lift_mde_proportions",
+    "lift_sample_size_proportions",
+    "lift_power_means",
+    "lift_mde_means",
+    "lift_sample_size_means",
+    "lift_power_from_se",
+    "lift_welch",
+    "lift_welch_from_summary",
+    "lift_cuped",
+    "lift_ancova",
+    "lift_did_2x2",
+    "lift_did_panel",
+    "lift_ratio_metric",
+    "lift_ccf",
+    "lift_campaign",
+    "lift_store_panel",
+    "lift_conversion_groups",
+    "lift_mmm_priors",
+    "lift_validate_experiment",
 ]
 
 __version__: Final[str]
@@ -449,3 +474,216 @@ def attribute(
 def attribution_markov(paths: _Table, order: int = 1, *, sep: str = " > ") -> _MarkovTuple: ...
 def attribution_heuristics(paths: _Table, first: float = 0.4, last: float = 0.4, *, sep: str = " > ") -> pa.Table: ...
 def attribution_shapley(paths: _Table, exact: bool = False, *, sep: str = " > ") -> pa.Table: ...
+
+# ---------------------------------------------------------------------------------------
+# Lift (wrapped by ``ces.lift``).
+
+LIFT_METHODS: Final[Tuple[str, ...]]
+
+_Alternative = Literal["two-sided", "larger", "smaller"]
+_Number = Union[int, float]
+_Column = Any
+_Arm3 = Tuple[Any, Any, Any]
+_Fisher = Union[Literal["auto", "always", "never"], bool]
+_Instant = datetime.datetime
+_Period = Union[datetime.timedelta, int, str]
+
+@final
+class CampaignLiftRun:
+    def fields(self) -> dict[str, Any]: ...
+    def mmm_prior(self) -> dict[str, Any]: ...
+
+def lift_conversion(
+    treatment: _Arm3,
+    control: _Arm3,
+    *,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    spend: Optional[_Number] = None,
+    difference_method: str = "newcomb",
+    ratio_method: str = "log_adjusted",
+    fisher: _Fisher = "auto",
+) -> dict[str, Any]: ...
+def lift_conversion_batch(
+    table: _Table,
+    *,
+    columns: Optional[Mapping[str, str]] = None,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    spend: Optional[_Number] = None,
+    difference_method: str = "newcomb",
+    ratio_method: str = "log_adjusted",
+    fisher: _Fisher = "auto",
+    progress: Optional[Callable[[int, int], object]] = None,
+) -> pa.Table: ...
+def lift_fisher_exact(table: Any, *, alternative: str = "two-sided") -> dict[str, Any]: ...
+def lift_power_proportions(
+    baseline: float,
+    effect: float,
+    n_treatment: float,
+    n_control: float,
+    *,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_mde_proportions(
+    baseline: float,
+    n_treatment: float,
+    n_control: float,
+    *,
+    power: float = 0.8,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_sample_size_proportions(
+    baseline: float,
+    effect: float,
+    *,
+    ratio: float = 1.0,
+    power: float = 0.8,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_power_means(
+    effect: float,
+    sd_treatment: float,
+    sd_control: float,
+    n_treatment: float,
+    n_control: float,
+    *,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_mde_means(
+    baseline: float,
+    sd_treatment: float,
+    sd_control: float,
+    n_treatment: float,
+    n_control: float,
+    *,
+    power: float = 0.8,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_sample_size_means(
+    effect: float,
+    sd_treatment: float,
+    sd_control: float,
+    *,
+    ratio: float = 1.0,
+    power: float = 0.8,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+) -> dict[str, Any]: ...
+def lift_power_from_se(
+    effect: float, std_error: float, *, confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]: ...
+def lift_welch(
+    treatment: _Column, control: _Column, *, confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]: ...
+def lift_welch_from_summary(
+    treatment: _Arm3, control: _Arm3, *, confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]: ...
+def lift_cuped(
+    y: _Column, x: _Column, treated: _Column, *, confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]: ...
+def lift_ancova(
+    y: _Column, x: _Column, treated: _Column, *, confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]: ...
+def lift_did_2x2(
+    unit: Any,
+    treated: Optional[_Column] = None,
+    post: Optional[_Column] = None,
+    y: Optional[_Column] = None,
+    *,
+    columns: Optional[Mapping[str, str]] = None,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    covariance: str = "cluster",
+    reference: str = "t",
+) -> dict[str, Any]: ...
+def lift_did_panel(
+    unit: Any,
+    period: Optional[_Column] = None,
+    treated: Optional[_Column] = None,
+    y: Optional[_Column] = None,
+    *,
+    columns: Optional[Mapping[str, str]] = None,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    covariance: str = "cluster",
+    reference: str = "t",
+) -> dict[str, Any]: ...
+def lift_ratio_metric(
+    treatment_numerator: _Column,
+    treatment_denominator: _Column,
+    control_numerator: _Column,
+    control_denominator: _Column,
+    *,
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    bootstrap: Optional[int] = 2000,
+    seed: int = 20251124,
+) -> dict[str, Any]: ...
+def lift_ccf(exposure: _Column, sales: _Column, max_lag: int, *, confidence: float = 0.95) -> dict[str, Any]: ...
+def lift_campaign(
+    exposures: _Table,
+    transactions: _Table,
+    *,
+    campaign: str,
+    pre_start: _Instant,
+    campaign_start: _Instant,
+    end: _Instant,
+    period: _Period,
+    outcome: str = "sales",
+    key: str = "key",
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    covariance: str = "cluster",
+    reference: str = "t",
+    mde_relative: float = 0.05,
+    target_power: float = 0.8,
+    assume_zone: Optional[str] = None,
+) -> CampaignLiftRun: ...
+def lift_store_panel(
+    exposures: _Table,
+    transactions: _Table,
+    *,
+    campaign: str,
+    pre_start: _Instant,
+    campaign_start: _Instant,
+    end: _Instant,
+    period: _Period,
+    outcome: str = "sales",
+    key: str = "key",
+    assume_zone: Optional[str] = None,
+) -> pa.Table: ...
+def lift_conversion_groups(
+    exposures: _Table,
+    transactions: _Table,
+    *,
+    campaign: str,
+    pre_start: _Instant,
+    campaign_start: _Instant,
+    end: _Instant,
+    period: _Period,
+    key: str = "key",
+    assume_zone: Optional[str] = None,
+) -> Tuple[dict[str, Any], dict[str, Any]]: ...
+def lift_mmm_priors(lifts: Sequence[CampaignLiftRun]) -> pa.Table: ...
+def lift_validate_experiment(
+    *,
+    key: str,
+    name: str,
+    test_type: str,
+    metric: str,
+    campaign: Optional[str],
+    variants: Sequence[Tuple[str, bool, float]],
+    confidence: float,
+    mde: float,
+    mde_kind: str,
+    alternative: str,
+    start: Optional[_Instant],
+    end: Optional[_Instant],
+    assume_zone: Optional[str] = None,
+) -> None: ...
