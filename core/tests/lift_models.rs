@@ -1065,7 +1065,3 @@ fn ccf_errors_name_the_input() {
     assert_invalid(ccf(&e, &[1.5; 5], 1, 0.95), "sales", None, "zero variance");
     assert_invalid(ccf(&e, &s, 1, 1.5), "confidence", None, "between 0 and 1");
 }
-
-// ---------------------------------------------------------------------------------------------
-// Timings (release): `cargo test --release -p ces --test lift_models -- --ignored --nocapture`.
-
