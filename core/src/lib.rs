@@ -57,6 +57,7 @@ pub mod error;
 pub mod lift;
 pub mod parallel;
 pub mod rng;
+pub(crate) mod sum;
 pub mod trgm;
 
 pub use error::{CesError, Result};

@@ -80,25 +80,7 @@ pub struct RollupRow {
     pub cost: Option<f64>,
 }
 
-/// Neumaier's compensated sum: roll-ups reconcile to the last bits.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Sum(f64, f64);
-
-impl Sum {
-    pub(crate) fn add(&mut self, x: f64) {
-        let t = self.0 + x;
-        if self.0.abs() >= x.abs() {
-            self.1 += (self.0 - t) + x;
-        } else {
-            self.1 += (x - t) + self.0;
-        }
-        self.0 = t;
-    }
-
-    pub(crate) fn get(self) -> f64 {
-        self.0 + self.1
-    }
-}
+pub(crate) use crate::sum::Sum;
 
 #[derive(Clone, Copy, Default)]
 struct Acc {
@@ -303,7 +285,7 @@ impl Attribution {
                     .add(v);
             }
         }
-        Some(sums.into_iter().map(|s| s.map(Sum::get)).collect())
+        Some(sums.into_iter().map(|s| s.map(|s| s.get())).collect())
     }
 
     /// Seeded percentile-bootstrap intervals on credit per group (channel, campaign or

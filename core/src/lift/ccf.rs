@@ -28,8 +28,9 @@
 //! assert_eq!(c.values[3], best); // lag +1
 //! ```
 
-use super::did::{accurate_mean, check_same_len, compensated_sum};
+use super::did::check_same_len;
 use super::{check_confidence, invalid, invalid_at, special};
+use crate::sum::{accurate_mean, compensated_sum};
 
 /// The cross-correlation function of [`ccf`].
 #[derive(Clone, Debug, PartialEq)]

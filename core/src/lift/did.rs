@@ -56,6 +56,7 @@ use super::{
     Alternative, Inference, Method, Reference, check_confidence, check_finite, invalid, invalid_at,
 };
 use crate::CesError;
+use crate::sum::{Sum, accurate_mean, compensated_sum};
 
 /// How standard errors are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -157,47 +158,6 @@ pub struct DidPanel {
     pub n_clusters: usize,
     /// Rows with `treated_now` true.
     pub treated_obs: usize,
-}
-
-/// Neumaier's compensated sum (order-dependent, so callers iterate in a fixed order).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct CompensatedSum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl CompensatedSum {
-    /// Adds one term.
-    pub(crate) fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    /// The sum so far.
-    pub(crate) fn get(&self) -> f64 {
-        self.sum + self.compensation
-    }
-}
-
-/// Compensated sum of an iterator.
-pub(crate) fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut s = CompensatedSum::default();
-    for v in values {
-        s.add(v);
-    }
-    s.get()
-}
-
-/// Accurate mean: compensated sum / n, then one correction pass (the mean of the deviations).
-pub(crate) fn accurate_mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let n = values.clone().count() as f64;
-    let m = compensated_sum(values.clone()) / n;
-    m + compensated_sum(values.map(|v| v - m)) / n
 }
 
 /// `LengthMismatch` unless `left.len() == right.len()`.
@@ -381,7 +341,7 @@ pub fn did_2x2(
     order.sort_unstable_by_key(|&i| (unit[i], post[i], y[i].to_bits()));
     let cell = |i: usize| (usize::from(treated[i]), usize::from(post[i]));
 
-    let mut sums = [[CompensatedSum::default(); 2]; 2];
+    let mut sums = [[Sum::default(); 2]; 2];
     for &i in &order {
         let (t, p) = cell(i);
         sums[t][p].add(y[i]);
@@ -393,7 +353,7 @@ pub fn did_2x2(
         }
     }
     // One correction pass: the mean of the deviations from the first estimate.
-    let mut corrections = [[CompensatedSum::default(); 2]; 2];
+    let mut corrections = [[Sum::default(); 2]; 2];
     for &i in &order {
         let (t, p) = cell(i);
         corrections[t][p].add(y[i] - means[t][p]);
@@ -418,13 +378,13 @@ pub fn did_2x2(
         let sign = if t == p { 1.0 } else { -1.0 };
         sign / counts[t][p] as f64
     };
-    let mut rss = CompensatedSum::default();
-    let mut meat = CompensatedSum::default();
+    let mut rss = Sum::default();
+    let mut meat = Sum::default();
     let mut start = 0;
     while start < n {
         let u0 = unit[order[start]];
         let mut end = start;
-        let mut score = CompensatedSum::default();
+        let mut score = Sum::default();
         while end < n && unit[order[end]] == u0 {
             let i = order[end];
             let (t, p) = cell(i);
@@ -510,13 +470,13 @@ struct PeriodBlock<'a> {
 impl PeriodBlock<'_> {
     /// D'r (= D̃'r for r demeaned within unit): per-column sums of r.
     fn project(&self, r: &[f64]) -> Vec<f64> {
-        let mut sums = vec![CompensatedSum::default(); self.q];
+        let mut sums = vec![Sum::default(); self.q];
         for (&c, &v) in self.column.iter().zip(r) {
             if c != usize::MAX {
                 sums[c].add(v);
             }
         }
-        sums.iter().map(CompensatedSum::get).collect()
+        sums.iter().map(Sum::get).collect()
     }
 
     /// Solves (LLᵀ) x = b in place.
@@ -783,10 +743,10 @@ pub fn did_panel(
     }
     let effect = compensated_sum(d_pp.iter().zip(&y_pp).map(|(d, y)| d * y)) / dd;
 
-    let mut rss = CompensatedSum::default();
-    let mut meat = CompensatedSum::default();
+    let mut rss = Sum::default();
+    let mut meat = Sum::default();
     for &(a, b) in &units {
-        let mut score = CompensatedSum::default();
+        let mut score = Sum::default();
         for row in a..b {
             let u = y_pp[row] - effect * d_pp[row];
             rss.add(u * u);

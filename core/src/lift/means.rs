@@ -16,25 +16,7 @@ pub struct SampleSummary {
     pub variance: f64,
 }
 
-/// Compensated (Neumaier) sum.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Sum(f64, f64);
-
-impl Sum {
-    pub(crate) fn add(&mut self, x: f64) {
-        let t = self.0 + x;
-        if self.0.abs() >= x.abs() {
-            self.1 += (self.0 - t) + x;
-        } else {
-            self.1 += (x - t) + self.0;
-        }
-        self.0 = t;
-    }
-
-    pub(crate) fn get(self) -> f64 {
-        self.0 + self.1
-    }
-}
+pub(crate) use crate::sum::Sum;
 
 pub(crate) fn mean(xs: &[f64]) -> f64 {
     let mut s = Sum::default();
@@ -49,7 +31,8 @@ pub(crate) fn mean_dd(xs: &[f64]) -> (f64, f64) {
     let mut s = Sum::default();
     xs.iter().for_each(|&x| s.add(x));
     let n = xs.len() as f64;
-    let (hi, lo) = two_sum(s.0, s.1);
+    let (sum, compensation) = s.parts();
+    let (hi, lo) = two_sum(sum, compensation);
     let q = hi / n;
     let r = (-q).mul_add(n, hi) + lo;
     (q, r / n)

@@ -41,11 +41,12 @@
 //! assert!((m.difference.estimate - (22.0 / 8.0 - 16.0 / 9.0)).abs() < 1e-12);
 //! ```
 
-use super::did::{CompensatedSum, accurate_mean, check_same_len, compensated_sum};
+use super::did::check_same_len;
 use super::{
     Alternative, Inference, Interval, Method, Reference, check_confidence, invalid, invalid_at,
 };
 use crate::rng::Rng;
+use crate::sum::{Sum, accurate_mean, compensated_sum};
 
 /// One arm's per-unit numerators and denominators (same length, one entry per unit).
 #[derive(Clone, Copy, Debug)]
@@ -391,7 +392,7 @@ pub fn ratio_metric(
         let diffs: Vec<f64> = draws.iter().map(|d| d.0).collect();
         let lifts: Vec<f64> = draws.iter().map(|d| d.1).collect();
         let mean = accurate_mean(diffs.iter().copied());
-        let mut ss = CompensatedSum::default();
+        let mut ss = Sum::default();
         for d in &diffs {
             ss.add((d - mean) * (d - mean));
         }
