@@ -17,25 +17,13 @@ pub struct SampleSummary {
 }
 
 pub(crate) use crate::sum::Sum;
-
-pub(crate) fn mean(xs: &[f64]) -> f64 {
-    let mut s = Sum::default();
-    xs.iter().for_each(|&x| s.add(x));
-    s.get() / xs.len() as f64
-}
-
 /// The mean as an unevaluated sum `hi + lo` (double-double): the compensated sum divided by
 /// n with the division's remainder carried. Differences of nearly equal means (5e7 + noise)
 /// keep their digits.
 pub(crate) fn mean_dd(xs: &[f64]) -> (f64, f64) {
     let mut s = Sum::default();
     xs.iter().for_each(|&x| s.add(x));
-    let n = xs.len() as f64;
-    let (sum, compensation) = s.parts();
-    let (hi, lo) = two_sum(sum, compensation);
-    let q = hi / n;
-    let r = (-q).mul_add(n, hi) + lo;
-    (q, r / n)
+    dd_div(s, xs.len() as f64)
 }
 
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
@@ -258,45 +246,46 @@ pub fn cuped(
 ) -> Result<Cuped> {
     split(y, Some(x), treated)?;
     let confidence = check_confidence("confidence", confidence)?;
-    let n = y.len() as f64;
-    let my = mean(y);
-    let mx = mean(x);
-    let (mut sxy, mut sxx, mut syy) = (Sum::default(), Sum::default(), Sum::default());
-    for (&yi, &xi) in y.iter().zip(x) {
-        let (dy, dx) = (yi - my, xi - mx);
-        sxy.add(dy * dx);
-        sxx.add(dx * dx);
-        syy.add(dy * dy);
-    }
-    if sxx.get() <= 0.0 {
+    let m = GroupMoments::of(y, x, treated);
+    if m.sxx_pooled() <= 0.0 {
         return Err(invalid(
             "x",
             x[0],
             "the covariate is constant: CUPED needs it to vary",
         ));
     }
-    let theta = (sxy.get() / (n - 1.0)) / (sxx.get() / (n - 1.0));
-    let adj: Vec<f64> = y
-        .iter()
-        .zip(x)
-        .map(|(&yi, &xi)| yi - theta * (xi - mx))
-        .collect();
-    let var_adj = SampleSummary::of("y", &adj)?.variance;
-    let var_y = syy.get() / (n - 1.0);
-    let (at, ac) = by_group(&adj, treated);
-    let (yt, yc) = by_group(y, treated);
+    let n = m.n();
+    let theta = (m.sxy_pooled() / (n - 1.0)) / (m.sxx_pooled() / (n - 1.0));
+    // Per group, the adjusted outcome y − θ(x − x̄) has mean ȳ_g − θ(x̄_g − x̄) and centred
+    // sum of squares S_yy − 2θS_xy + θ²S_xx; the pooled one adds the between-group term.
+    let adj_ss = |g: usize| m.syy[g] - 2.0 * theta * m.sxy[g] + theta * theta * m.sxx[g];
+    let adj_summary = |g: usize| SampleSummary {
+        n: m.n[g],
+        mean: m.my[g].0 - theta * (m.mx[g].0 - m.mx_pooled()),
+        variance: (adj_ss(g) / (m.n[g] - 1.0)).max(0.0),
+    };
+    let (dy, dx) = (m.dy(), m.dx());
+    let adj_diff = dy - theta * dx;
+    let between = m.n[0] * m.n[1] / n;
+    let var_adj = (adj_ss(0) + adj_ss(1) + between * adj_diff * adj_diff) / (n - 1.0);
+    let var_y = m.syy_pooled() / (n - 1.0);
+    let y_summary = |g: usize| SampleSummary {
+        n: m.n[g],
+        mean: m.my[g].0,
+        variance: m.syy[g] / (m.n[g] - 1.0),
+    };
     let adjusted = welch_inner(
-        &SampleSummary::of("y", &at)?,
-        &SampleSummary::of("y", &ac)?,
-        mean_difference(&at, &ac),
+        &adj_summary(0),
+        &adj_summary(1),
+        adj_diff,
         confidence,
         alternative,
         Method::Cuped,
     );
     let unadjusted = welch_inner(
-        &SampleSummary::of("y", &yt)?,
-        &SampleSummary::of("y", &yc)?,
-        mean_difference(&yt, &yc),
+        &y_summary(0),
+        &y_summary(1),
+        dy,
         confidence,
         alternative,
         Method::WelchT,
@@ -306,19 +295,109 @@ pub fn cuped(
         variance_reduction: 1.0 - var_adj / var_y,
         adjusted,
         unadjusted,
-        ancova: ancova_inner(y, x, treated, confidence, alternative)?,
+        ancova: ancova_from(&m, y, x, treated, confidence, alternative)?,
     })
 }
 
-fn by_group(v: &[f64], treated: &[bool]) -> (Vec<f64>, Vec<f64>) {
-    let mut t = Vec::new();
-    let mut c = Vec::new();
-    for (&vi, &ti) in v.iter().zip(treated) {
-        if ti { t.push(vi) } else { c.push(vi) }
-    }
-    (t, c)
+/// Per-group sizes, double-double means and centred sums of squares and products of
+/// (y, x); group 0 is the treatment, 1 the control. Two compensated passes; everything
+/// CUPED, Welch and ANCOVA need follows algebraically (plus one pass for HC1).
+struct GroupMoments {
+    n: [f64; 2],
+    my: [(f64, f64); 2],
+    mx: [(f64, f64); 2],
+    syy: [f64; 2],
+    sxx: [f64; 2],
+    sxy: [f64; 2],
 }
 
+fn dd_div(sum: Sum, n: f64) -> (f64, f64) {
+    let (s, c) = sum.parts();
+    let (hi, lo) = two_sum(s, c);
+    let q = hi / n;
+    (q, ((-q).mul_add(n, hi) + lo) / n)
+}
+
+fn dd_sub(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (d, e) = two_sum(a.0, -b.0);
+    d + (e + (a.1 - b.1))
+}
+
+impl GroupMoments {
+    fn of(y: &[f64], x: &[f64], treated: &[bool]) -> GroupMoments {
+        let g = |t: bool| usize::from(!t);
+        let mut n = [0.0; 2];
+        let mut sy = [Sum::default(); 2];
+        let mut sx = [Sum::default(); 2];
+        for i in 0..y.len() {
+            let k = g(treated[i]);
+            n[k] += 1.0;
+            sy[k].add(y[i]);
+            sx[k].add(x[i]);
+        }
+        let my = [dd_div(sy[0], n[0]), dd_div(sy[1], n[1])];
+        let mx = [dd_div(sx[0], n[0]), dd_div(sx[1], n[1])];
+        let mut syy = [Sum::default(); 2];
+        let mut sxx = [Sum::default(); 2];
+        let mut sxy = [Sum::default(); 2];
+        for i in 0..y.len() {
+            let k = g(treated[i]);
+            let dy = (y[i] - my[k].0) - my[k].1;
+            let dx = (x[i] - mx[k].0) - mx[k].1;
+            syy[k].add(dy * dy);
+            sxx[k].add(dx * dx);
+            sxy[k].add(dy * dx);
+        }
+        GroupMoments {
+            n,
+            my,
+            mx,
+            syy: [syy[0].get(), syy[1].get()],
+            sxx: [sxx[0].get(), sxx[1].get()],
+            sxy: [sxy[0].get(), sxy[1].get()],
+        }
+    }
+
+    fn n(&self) -> f64 {
+        self.n[0] + self.n[1]
+    }
+
+    /// ȳ_t − ȳ_c, from the double-double means.
+    fn dy(&self) -> f64 {
+        dd_sub(self.my[0], self.my[1])
+    }
+
+    /// x̄_t − x̄_c.
+    fn dx(&self) -> f64 {
+        dd_sub(self.mx[0], self.mx[1])
+    }
+
+    /// The pooled mean of x.
+    fn mx_pooled(&self) -> f64 {
+        (self.n[0] * self.mx[0].0
+            + self.n[1] * self.mx[1].0
+            + (self.n[0] * self.mx[0].1 + self.n[1] * self.mx[1].1))
+            / self.n()
+    }
+
+    fn between(&self) -> f64 {
+        self.n[0] * self.n[1] / self.n()
+    }
+
+    fn sxx_pooled(&self) -> f64 {
+        let dx = self.dx();
+        self.sxx[0] + self.sxx[1] + self.between() * dx * dx
+    }
+
+    fn syy_pooled(&self) -> f64 {
+        let dy = self.dy();
+        self.syy[0] + self.syy[1] + self.between() * dy * dy
+    }
+
+    fn sxy_pooled(&self) -> f64 {
+        self.sxy[0] + self.sxy[1] + self.between() * self.dy() * self.dx()
+    }
+}
 /// ANCOVA: OLS of `y` on `[1, treated, x]` (statsmodels `OLS`); the treated coefficient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ancova {
@@ -354,47 +433,52 @@ fn ancova_inner(
     confidence: f64,
     alternative: Alternative,
 ) -> Result<Ancova> {
-    let n = y.len() as f64;
+    let m = GroupMoments::of(y, x, treated);
+    ancova_from(&m, y, x, treated, confidence, alternative)
+}
+
+/// ANCOVA from the group moments: with a binary treatment the OLS slope is the pooled
+/// within-group one, `β_x = ΣS_xy / ΣS_xx`, and `β_d = Δȳ − β_x·Δx̄`.
+fn ancova_from(
+    m: &GroupMoments,
+    y: &[f64],
+    x: &[f64],
+    treated: &[bool],
+    confidence: f64,
+    alternative: Alternative,
+) -> Result<Ancova> {
+    let n = m.n();
     if n < 4.0 {
         return Err(invalid("y", n, "ANCOVA needs at least 4 units"));
     }
-    // Centre every column: the intercept is absorbed, and the 2×2 normal equations of the
-    // centred [treated, x] are well conditioned.
-    let d: Vec<f64> = treated.iter().map(|&t| if t { 1.0 } else { 0.0 }).collect();
-    let (md, mx, my) = (mean(&d), mean(x), mean(y));
-    let (mut a11, mut a12, mut a22, mut b1, mut b2) = (
-        Sum::default(),
-        Sum::default(),
-        Sum::default(),
-        Sum::default(),
-        Sum::default(),
-    );
-    for i in 0..y.len() {
-        let (u, v, w) = (d[i] - md, x[i] - mx, y[i] - my);
-        a11.add(u * u);
-        a12.add(u * v);
-        a22.add(v * v);
-        b1.add(u * w);
-        b2.add(v * w);
-    }
-    let (a11, a12, a22, b1, b2) = (a11.get(), a12.get(), a22.get(), b1.get(), b2.get());
-    let det = a11 * a22 - a12 * a12;
-    if det.is_nan() || det <= 1e-12 * a11 * a22 {
+    let sxx_w = m.sxx[0] + m.sxx[1];
+    let sxy_w = m.sxy[0] + m.sxy[1];
+    // The centred normal equations of [treated, x]: a11 = n_t·n_c/n, a12 = a11·Δx̄,
+    // a22 = pooled S_xx; det = a11·S_xx,within.
+    let a11 = m.between();
+    let a12 = a11 * m.dx();
+    let a22 = m.sxx_pooled();
+    let det = a11 * sxx_w;
+    if det.is_nan() || sxx_w <= 1e-12 * a22 {
         return Err(invalid(
             "x",
             x[0],
             "the covariate is constant or collinear with the treatment indicator",
         ));
     }
-    let beta_d = (a22 * b1 - a12 * b2) / det;
-    let beta_x = (a11 * b2 - a12 * b1) / det;
-    // Row of (X'X)⁻¹X' for the treated coefficient: (a22·u − a12·v)/det.
+    let beta_x = sxy_w / sxx_w;
+    let beta_d = m.dy() - beta_x * m.dx();
+    // Residuals are within-group: e = (y − ȳ_g) − β_x(x − x̄_g). One pass gives RSS and the
+    // HC1 meat, with h_i the treated row of (X'X)⁻¹X' (centred: (a22·u − a12·v)/det).
+    let d_bar = m.n[0] / n;
+    let x_bar = m.mx_pooled();
     let (mut rss, mut meat) = (Sum::default(), Sum::default());
     for i in 0..y.len() {
-        let (u, v, w) = (d[i] - md, x[i] - mx, y[i] - my);
-        let e = w - beta_d * u - beta_x * v;
+        let k = usize::from(!treated[i]);
+        let e = ((y[i] - m.my[k].0) - m.my[k].1) - beta_x * ((x[i] - m.mx[k].0) - m.mx[k].1);
         rss.add(e * e);
-        let h = (a22 * u - a12 * v) / det;
+        let u = if treated[i] { 1.0 - d_bar } else { -d_bar };
+        let h = (a22 * u - a12 * (x[i] - x_bar)) / det;
         meat.add(h * h * e * e);
     }
     let df = n - 3.0;
