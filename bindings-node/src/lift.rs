@@ -221,15 +221,7 @@ type JsIds<'a> =
 /// The codes of an id column: the rank of each value among the distinct values, sorted
 /// (numbers numerically, strings by code point). Numbers must be finite; one kind per column.
 fn id_codes(value: &JsIds<'_>, field: &str) -> error::Result<Vec<u64>> {
-    fn rank<T: Ord + Clone>(values: &[T]) -> Vec<u64> {
-        let mut distinct = values.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        values
-            .iter()
-            .map(|v| distinct.binary_search(v).unwrap_or_default() as u64)
-            .collect()
-    }
+    use ces::lift::rank_codes as rank;
     let finite = |values: Vec<f64>| -> error::Result<Vec<u64>> {
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(to_js(invalid(
@@ -1954,24 +1946,7 @@ fn period_us(value: &Either<f64, String>) -> ces::Result<i64> {
                 Err(bad(show(*ms)))
             }
         }
-        Either::B(text) => {
-            let t = text.trim();
-            let unit: i64 = match t.chars().last() {
-                Some('w') => 604_800,
-                Some('d') => 86_400,
-                Some('h') => 3_600,
-                Some('m') => 60,
-                Some('s') => 1,
-                _ => return Err(bad(format!("{text:?}"))),
-            };
-            let digits = t[..t.len() - 1].trim();
-            match digits.parse::<i64>() {
-                Ok(n) if n > 0 && digits.bytes().all(|c| c.is_ascii_digit()) => n
-                    .checked_mul(unit * 1_000_000)
-                    .ok_or_else(|| bad(format!("{text:?}"))),
-                _ => Err(bad(format!("{text:?}"))),
-            }
-        }
+        Either::B(text) => lib::parse_period(text),
     }
 }
 

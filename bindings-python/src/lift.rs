@@ -1212,28 +1212,7 @@ fn period_us(obj: &Bound<'_, PyAny>) -> Result<i64> {
             .map_err(|_| invalid("period", repr(obj), "out of range"));
     }
     if obj.is_instance_of::<PyString>() {
-        let t = text(obj, "period")?;
-        let t = t.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (digits, unit) = t.split_at(split);
-        let per: i64 = match unit.trim() {
-            "w" => 7 * 86_400_000_000,
-            "d" => 86_400_000_000,
-            "h" => 3_600_000_000,
-            "m" => 60_000_000,
-            "s" => 1_000_000,
-            _ => 0,
-        };
-        return match digits.parse::<i64>() {
-            Ok(n) if per > 0 => n
-                .checked_mul(per)
-                .ok_or_else(|| invalid("period", format!("{t:?}"), "out of range")),
-            _ => Err(invalid(
-                "period",
-                format!("{t:?}"),
-                "expected a whole number and a unit: w, d, h, m or s (e.g. '7d')",
-            )),
-        };
+        return Ok(lift::parse_period(&text(obj, "period")?)?);
     }
     let timedelta = py
         .import(intern!(py, "datetime"))?

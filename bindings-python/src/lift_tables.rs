@@ -204,16 +204,11 @@ fn int_like(chunks: &[ArrayRef], field: &'static str) -> Result<Option<Vec<i64>>
 /// that codes do not depend on the row order.
 fn text_ranks(chunks: &[ArrayRef], field: &'static str) -> Result<Vec<u64>> {
     let rows = crate::strings(chunks, field)?;
-    let mut distinct: Vec<&str> = Vec::with_capacity(rows.len());
+    let mut values: Vec<&str> = Vec::with_capacity(rows.len());
     for (row, v) in rows.iter().enumerate() {
-        distinct.push(v.ok_or_else(|| missing(field, row))?);
+        values.push(v.ok_or_else(|| missing(field, row))?);
     }
-    distinct.sort_unstable();
-    distinct.dedup();
-    Ok(rows
-        .iter()
-        .map(|v| distinct.binary_search(&v.unwrap_or_default()).unwrap_or(0) as u64)
-        .collect())
+    Ok(ces::lift::rank_codes(&values))
 }
 
 const KEYS: &str = "a column of integers, strings, dates or timestamps";

@@ -160,6 +160,24 @@ pub struct DidPanel {
     pub treated_obs: usize,
 }
 
+/// Codes for unit or period identifiers of any ordered kind (text, numbers): each value's rank
+/// among the distinct values, so the codes — and hence the canonical order the estimators sum
+/// in — do not depend on the row order. What the bindings use for ids given as text.
+///
+/// ```
+/// use ces::lift::rank_codes;
+/// assert_eq!(rank_codes(&["b", "a", "b", "c"]), vec![1, 0, 1, 2]);
+/// ```
+pub fn rank_codes<T: Ord + Clone>(values: &[T]) -> Vec<u64> {
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    values
+        .iter()
+        .map(|v| distinct.binary_search(v).unwrap_or_default() as u64)
+        .collect()
+}
+
 /// `LengthMismatch` unless `left.len() == right.len()`.
 pub(crate) fn check_same_len(
     left_field: &str,

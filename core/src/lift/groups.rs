@@ -57,6 +57,42 @@ impl Outcome {
     }
 }
 
+/// A period length written as a whole number and a unit — `w`, `d`, `h`, `m` or `s`
+/// (`"7d"`, `"2w"`, `"12h"`) — in µs. What the bindings accept for [`PanelSpec::period`].
+///
+/// ```
+/// use ces::lift::parse_period;
+/// assert_eq!(parse_period("7d").unwrap(), 604_800_000_000);
+/// assert_eq!(parse_period(" 2 w ").unwrap(), 1_209_600_000_000);
+/// assert_eq!(parse_period("0d").unwrap_err().code(), "invalid_argument");
+/// assert!(parse_period("7 days").is_err());
+/// ```
+pub fn parse_period(text: &str) -> Result<i64> {
+    let bad = || {
+        invalid(
+            "period",
+            format!("{text:?}"),
+            "expected a whole number > 0 and a unit: w, d, h, m or s (e.g. '7d')",
+        )
+    };
+    let t = text.trim();
+    let unit: i64 = match t.chars().last() {
+        Some('w') => 604_800_000_000,
+        Some('d') => 86_400_000_000,
+        Some('h') => 3_600_000_000,
+        Some('m') => 60_000_000,
+        Some('s') => 1_000_000,
+        _ => return Err(bad()),
+    };
+    let digits = t[..t.len() - 1].trim();
+    match digits.parse::<i64>() {
+        Ok(n) if n > 0 && digits.bytes().all(|c| c.is_ascii_digit()) => {
+            n.checked_mul(unit).ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
 /// Which campaign, and the calendar of the comparison (µs since the epoch, UTC).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PanelSpec {

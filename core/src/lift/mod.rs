@@ -30,12 +30,14 @@ pub mod ratio;
 pub(crate) mod special;
 
 pub use ccf::{Ccf, ccf};
-pub use did::{ClusterReference, Covariance, Did2x2, DidConfig, DidPanel, did_2x2, did_panel};
+pub use did::{
+    ClusterReference, Covariance, Did2x2, DidConfig, DidPanel, did_2x2, did_panel, rank_codes,
+};
 pub use experiment::{ExperimentDefinition, ExperimentResult, MdeKind, TestType, Variant};
 pub use fisher::{FisherExact, fisher_exact};
 pub use groups::{
     CampaignLift, CampaignLiftConfig, MmmPrior, Outcome, PanelSpec, StorePanel, campaign_lift,
-    conversion_groups, store_panel,
+    conversion_groups, parse_period, store_panel,
 };
 pub use means::{Ancova, Cuped, SampleSummary, Welch, ancova, cuped, welch, welch_from_summary};
 pub use power::{
